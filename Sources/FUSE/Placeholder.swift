@@ -1,0 +1,1 @@
+// The FUSE module; see DESIGN.md.

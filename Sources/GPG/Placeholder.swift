@@ -1,0 +1,1 @@
+// The GPG module; see DESIGN.md.

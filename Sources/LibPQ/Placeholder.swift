@@ -1,0 +1,1 @@
+// The LibPQ module; see DESIGN.md.

@@ -1,0 +1,1 @@
+// The TPM module; see DESIGN.md.

@@ -1,0 +1,1 @@
+// The Vaulthalla module; see DESIGN.md.

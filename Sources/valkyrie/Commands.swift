@@ -1,0 +1,8 @@
+import ArgumentParser
+
+extension Valkyrie {
+    /// Every subcommand, in the order `valkyrie --help` lists them. One file per command.
+    static let commands: [ParsableCommand.Type] = [
+        VersionCommand.self,
+    ]
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Support
+
+/// Entry point: parses, runs, and turns every failure into a one-line message (or a JSON object with
+/// `--json`) and one of the stable exit codes 0 / 1 / 2 / 3.
+@main
+enum Main {
+    static func main() async {
+        let output = Output(json: CommandLine.arguments.contains("--json"))
+        do {
+            var command = try Valkyrie.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(output.report(error))
+        }
+    }
+}
+
+struct Valkyrie: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "valkyrie",
+        abstract: "Disaster-recovery sets for Vaulthalla hosts: back up, browse, restore, prove.",
+        discussion: "Exit codes: 0 ok, 1 failed, 2 usage or bad input, 3 partial (done with warnings).",
+        version: ValkyrieVersion.current,
+        subcommands: Valkyrie.commands
+    )
+}

@@ -1,0 +1,3 @@
+enum ValkyrieVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,1 @@
+// Tests of CatalogTests come with their issue.

@@ -1,0 +1,1 @@
+// Tests of EndToEndTests come with their issue.

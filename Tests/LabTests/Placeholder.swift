@@ -1,0 +1,1 @@
+// Tests of LabTests come with their issue.

@@ -1,0 +1,1 @@
+// Tests of RepositoryTests come with their issue.

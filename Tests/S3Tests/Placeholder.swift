@@ -1,0 +1,1 @@
+// Tests of S3Tests come with their issue.

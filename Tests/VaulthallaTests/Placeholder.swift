@@ -1,0 +1,1 @@
+// Tests of VaulthallaTests come with their issue.

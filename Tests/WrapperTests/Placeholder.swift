@@ -1,0 +1,1 @@
+// Tests of WrapperTests come with their issue.

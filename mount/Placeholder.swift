@@ -1,0 +1,1 @@
+// The Mount module (FUSE view); built by the mount issue.
