@@ -2,7 +2,7 @@ import Foundation
 
 /// A typed event payload. `version` is the payload schema version this build writes; decoding accepts that
 /// version and older ones (fields added later are optional), so old events stay readable forever.
-public protocol EventPayload: Codable, Sendable {
+public protocol EventPayload: Codable, Sendable, Equatable {
     static var type: EventType { get }
     static var version: Int { get }
     /// The set the event concerns, if any: `log --set` and the projections find events by it.

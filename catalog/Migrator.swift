@@ -32,7 +32,7 @@ enum Migrator {
 
     /// Read-only look at an existing file: a foreign database or one from a newer Valkyrie is refused.
     static func inspect(path: String) throws {
-        var config = Configuration()
+        var config = Catalog.configuration()
         config.readonly = true
         let queue = try DatabaseQueue(path: path, configuration: config)
         defer { try? queue.close() }
