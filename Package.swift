@@ -66,7 +66,7 @@ let package = Package(
         // Tests: one target per module, plus the end-to-end tests that drive the binaries.
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "WrapperTests", dependencies: ["Zstd", "Sodium", "GPG", "TPM", "LibPQ", "FUSE", "Support"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, "Support"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, crypto, "Support"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Support"]),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "Support"]),
