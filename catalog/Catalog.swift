@@ -87,9 +87,9 @@ public final class Catalog: Sendable {
         try CatalogErrors.mapping(path) { try pool.writeWithoutTransaction(body) }
     }
 
-    /// Settings of the open connection, for `catalog verify` and the tests.
+    /// Settings of the writing connection, for `catalog verify` and the tests.
     public func settings() throws -> CatalogSettings {
-        try read { db in
+        try writeWithoutTransaction { db in
             CatalogSettings(
                 journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
                 busyTimeoutMilliseconds: try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0,

@@ -21,8 +21,8 @@ import Testing
     @Test func encodingOfTheFirstVector() {
         let encoded = CanonicalEncoding.encode(Self.first)
         #expect(encoded.count == 255)
-        // tag: length 16, "valkyrie-event-1"; then seq: length 1, "1"; then the UUID's length, 36.
-        #expect(encoded.prefix(30).hexString == "0000001076616c6b797269652d6576656e742d31000000013100000024")
+        // tag: length 16, "valkyrie-event-1"; then seq: length 1, "1"; then the UUID: length 36, "5...".
+        #expect(encoded.prefix(30).hexString == "0000001076616c6b797269652d6576656e742d3100000001310000002435")
     }
 
     @Test func chainHashesOfTheVectors() {

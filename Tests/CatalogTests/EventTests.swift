@@ -33,7 +33,8 @@ import Testing
             for (payload, event) in zip(payloads, events) {
                 #expect(event.isKnown)
                 #expect(event.version == 1)
-                #expect(roundTrips(payload, event))
+                let decodedEqual = roundTrips(payload, event)
+                #expect(decodedEqual, "\(event.type)")
                 #expect(event.set == payload.setID)
                 #expect(event.host == "vh1" && event.actorName == "root" && event.actorUID == 0)
             }

@@ -120,11 +120,11 @@ import Testing
         try Fixture.withDirectory { dir in
             let catalog = try Fixture.catalog(dir)
             let plans: [(String, [String])] = [
-                (ContentSQL.setsHoldingFile, ["SEARCH f USING INDEX file_index_by_path (path=?)", "SEARCH s USING INDEX sqlite_autoindex_sets_2 (host=? AND ordinal>? AND ordinal<?)"]),
+                (ContentSQL.setsHoldingFile, ["SEARCH f USING INDEX file_index_by_path (path=?)", "SEARCH s USING INDEX sqlite_autoindex_sets_3 (host=? AND ordinal>? AND ordinal<?)"]),
                 (ContentSQL.listDirectory, ["SEARCH file_index USING INDEX file_index_by_parent (host=? AND parent=? AND first_ordinal<?)"]),
                 (ContentSQL.fileInSet, ["SEARCH file_index USING INDEX file_index_by_path (path=? AND host=? AND first_ordinal<?)"]),
                 (ContentSQL.fileHistory, ["SEARCH file_index USING INDEX file_index_by_path (path=?)"]),
-                (ContentSQL.setsHoldingVaultFile, ["SEARCH v USING INDEX vault_index_by_path (vault=? AND path=?)", "SEARCH s USING INDEX sqlite_autoindex_sets_2 (host=? AND ordinal>? AND ordinal<?)"]),
+                (ContentSQL.setsHoldingVaultFile, ["SEARCH v USING INDEX vault_index_by_path (vault=? AND path=?)", "SEARCH s USING INDEX sqlite_autoindex_sets_3 (host=? AND ordinal>? AND ordinal<?)"]),
                 (ContentSQL.listVaultDirectory, ["SEARCH vault_index USING INDEX vault_index_by_parent (host=? AND vault=? AND parent=? AND first_ordinal<?)"]),
                 (ContentSQL.vaultHistory, ["SEARCH vault_index USING INDEX vault_index_by_path (vault=? AND path=?)"]),
             ]
