@@ -43,11 +43,6 @@ public final class Catalog: Sendable {
         self.pool = pool
     }
 
-    /// A catalog stamping events with another origin (tests and tools acting for another host).
-    public func with(origin: EventOrigin) -> Catalog {
-        Catalog(path: path, origin: origin, pool: pool)
-    }
-
     /// WAL, a busy timeout for concurrent writers, and SQLite's hardening switches on every connection.
     static func configuration() -> Configuration {
         var config = Configuration()

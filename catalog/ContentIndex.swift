@@ -54,6 +54,7 @@ extension Catalog {
     /// temporary tables first, so the write lock is held only for the merge. A set indexed after a later set
     /// of the same host re-derives that host's rows, keeping them equal to what `rebuild` produces.
     public func index(_ set: SetRecord, from contents: any SetContents) throws {
+        let set = try requireSet(set.id.uuidString)  // as it is now, not as the caller last saw it
         guard set.isListed else {
             throw OperatorError.failed("set \(set.name) is \(set.forgottenAt == nil ? set.status.rawValue : "forgotten"), so it is not indexed",
                                        remedy: "index only complete or partial sets")
@@ -119,8 +120,16 @@ extension Catalog {
                 return .commit
             }
             try db.inTransaction(.immediate) {
+                // Another process may have indexed this set, or a later one, since we looked.
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM indexed_sets WHERE set_id = ?", arguments: [set.id.uuidString]) == true {
+                    return .rollback
+                }
                 let previous = try Int.fetchOne(db, sql: "SELECT max(ordinal) FROM indexed_sets WHERE host = ?",
                                                 arguments: [set.host])
+                if let previous, previous > set.ordinal {
+                    throw OperatorError.failed("a later set of \(set.host) was indexed while \(set.name) was being read",
+                                               remedy: "index \(set.name) again")
+                }
                 let arguments: StatementArguments = ["host": set.host, "ordinal": set.ordinal, "previous": previous]
                 for table in [ContentTable.files, .vaults] {
                     try db.execute(sql: table.extend, arguments: arguments)

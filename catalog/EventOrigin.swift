@@ -14,7 +14,10 @@ public struct EventOrigin: Sendable, Equatable, Codable {
 
     /// This machine's short host name and the process's real user.
     public static var current: EventOrigin {
-        let full = ProcessInfo.processInfo.hostName
+        // The kernel's name, without a resolver round trip; elsewhere Foundation's.
+        let kernel = (try? String(contentsOfFile: "/proc/sys/kernel/hostname", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let full = kernel.flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
         let host = full.split(separator: ".").first.map(String.init) ?? full
         return EventOrigin(host: host.isEmpty ? "localhost" : host, uid: getuid(), user: NSUserName())
     }

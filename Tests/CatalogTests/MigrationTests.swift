@@ -38,31 +38,27 @@ import Testing
     }
 
     @Test func aCatalogFromANewerValkyrieIsRefusedUntouched() throws {
-        try Fixture.withDirectory { dir in
-            let path = try Fixture.catalog(dir).path
-            try Fixture.raw(path).write { db in
-                try db.execute(sql: "INSERT INTO catalog_migrations VALUES (4, '0004_future', 'abc', '2030-01-01T00:00:00.000000Z')")
-            }
-            let before = Fixture.bytes(path)
-            let error = #expect(throws: OperatorError.self) { try Catalog.open(at: path) }
-            #expect(error?.status == .usage)
-            #expect(error?.problem.contains(path) == true)
-            #expect(error?.problem.contains("0004_future") == true)
-            #expect(error?.problem.contains("newer valkyrie") == true)
-            #expect(Fixture.bytes(path) == before)
-        }
+        try expectRefusedUntouched(
+            after: "INSERT INTO catalog_migrations VALUES (4, '0004_future', 'abc', '2030-01-01T00:00:00.000000Z')",
+            saying: ["0004_future", "newer valkyrie"])
     }
 
     @Test func aChangedMigrationChecksumIsRefusedUntouched() throws {
+        try expectRefusedUntouched(after: "UPDATE catalog_migrations SET sha256 = 'deadbeef' WHERE version = 2",
+                                   saying: ["0002_projections", "checksum"])
+    }
+
+    /// Changes the migration record of a new catalog with `sql`; opening it (even to create) must then fail
+    /// with exit 2, naming the file and the migration, without changing a byte.
+    private func expectRefusedUntouched(after sql: String, saying words: [String]) throws {
         try Fixture.withDirectory { dir in
             let path = try Fixture.catalog(dir).path
-            try Fixture.raw(path).write { db in
-                try db.execute(sql: "UPDATE catalog_migrations SET sha256 = 'deadbeef' WHERE version = 2")
-            }
+            try Fixture.raw(path).write { db in try db.execute(sql: sql) }
             let before = Fixture.bytes(path)
             let error = #expect(throws: OperatorError.self) { try Catalog.open(at: path, mode: .create) }
             #expect(error?.status == .usage)
-            #expect(error?.problem.contains("0002_projections") == true)
+            #expect(error?.problem.contains(path) == true)
+            for word in words { #expect(error?.problem.contains(word) == true, "\(error?.problem ?? "")") }
             #expect(Fixture.bytes(path) == before)
         }
     }
