@@ -12,7 +12,14 @@ extension Catalog {
     /// Appends events in order, in one transaction: all or none.
     @discardableResult
     public func append(_ drafts: [EventDraft]) throws -> [StoredEvent] {
-        try write { db in try drafts.map { try append($0, in: db) } }
+        try write { db in
+            var head = try Self.head(db)
+            return try drafts.map { draft in
+                let event = try append(draft, in: db, after: head)
+                head = (event.seq, event.hash)
+                return event
+            }
+        }
     }
 
     /// Starts a set: appends `backup.started` with a new UUID, the next ordinal of `host` and the name
@@ -32,9 +39,9 @@ extension Catalog {
             }
             let ordinal = try Int.fetchOne(db, sql: "SELECT coalesce(max(ordinal), 0) + 1 FROM sets WHERE host = ?",
                                            arguments: [host]) ?? 1
-            let started = BackupStarted(set: UUID(), name: name, host: host, ordinal: ordinal,
+            let started = BackupStarted(set: Identifiers.random(), name: name, host: host, ordinal: ordinal,
                                         valkyrieVersion: valkyrieVersion, items: items)
-            _ = try append(try EventDraft(started, occurredAt: startedAt), in: db)
+            _ = try append(try EventDraft(started, occurredAt: startedAt), in: db, after: Self.head(db))
             return try Queries.set(started.set, db)!
         }
     }
@@ -54,13 +61,15 @@ extension Catalog {
         return (0, CanonicalEncoding.genesis)
     }
 
-    /// Appends inside the caller's write transaction: chains onto the head, stores, and updates projections.
-    func append(_ draft: EventDraft, in db: Database) throws -> StoredEvent {
-        let (seq, previous) = try Self.head(db)
+    /// Appends inside the caller's write transaction: chains onto `head` (read in that transaction), stores,
+    /// and updates the projections.
+    func append(_ draft: EventDraft, in db: Database, after head: (Int64, Data)) throws -> StoredEvent {
+        let (seq, previous) = head
         let occurredAt = CatalogTime.microseconds(draft.occurredAt), recordedAt = CatalogTime.microseconds(Date())
+        let id = Identifiers.random()
         let fields = EventFields(
-            seq: seq + 1, uuid: UUID().uuidString, type: draft.type.rawValue, version: draft.version,
-            occurredAt: UTCTime.string(occurredAt), recordedAt: UTCTime.string(recordedAt), host: origin.host,
+            seq: seq + 1, uuid: id.uuidString, type: draft.type.rawValue, version: draft.version,
+            occurredAt: CatalogTime.string(occurredAt), recordedAt: CatalogTime.string(recordedAt), host: origin.host,
             actorUID: Int64(origin.uid), actorName: origin.user, setID: draft.set?.uuidString, payload: draft.payload)
         let hash = CanonicalEncoding.hash(previous: previous, fields)
         try db.cachedStatement(sql: """
@@ -73,7 +82,7 @@ extension Catalog {
                 String(decoding: fields.payload, as: UTF8.self), previous, hash,
             ])
         try Projector.apply(fields, typed: draft.typed, db)
-        return StoredEvent(seq: fields.seq, uuid: UUID(uuidString: fields.uuid)!, type: draft.type, version: draft.version,
+        return StoredEvent(seq: fields.seq, uuid: id, type: draft.type, version: draft.version,
                            occurredAt: occurredAt, recordedAt: recordedAt, host: fields.host, actorUID: origin.uid,
                            actorName: origin.user, set: draft.set, payload: draft.payload, previousHash: previous, hash: hash)
     }
@@ -83,11 +92,11 @@ extension StoredEvent {
     /// Reads a row of `events`.
     init(row: Row) {
         let fields = EventFields(row: row)
-        self.init(seq: fields.seq, uuid: UUID(uuidString: fields.uuid) ?? UUID(), type: EventType(rawValue: fields.type),
+        self.init(seq: fields.seq, uuid: Identifiers.parse(fields.uuid) ?? UUID(), type: EventType(rawValue: fields.type),
                   version: fields.version, occurredAt: CatalogTime.parse(fields.occurredAt),
                   recordedAt: CatalogTime.parse(fields.recordedAt), host: fields.host,
                   actorUID: UInt32(truncatingIfNeeded: fields.actorUID), actorName: fields.actorName,
-                  set: fields.setID.flatMap(UUID.init(uuidString:)), payload: fields.payload,
+                  set: fields.setID.flatMap(Identifiers.parse), payload: fields.payload,
                   previousHash: row["prev_hash"], hash: row["hash"])
     }
 }

@@ -23,15 +23,22 @@ enum CanonicalEncoding {
     /// The `previous hash` of event 1.
     static let genesis = Data(repeating: 0, count: 32)
 
-    static func encode(_ event: EventFields) -> Data {
-        var out = Data()
-        out.reserveCapacity(256 + event.payload.count)
-        func field(_ bytes: Data) {
-            let length = UInt32(bytes.count)
-            out.append(contentsOf: [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)])
-            out.append(bytes)
+    static func encode(_ event: EventFields) -> Data { Data(bytes(event)) }
+
+    /// The encoding as bytes (an array: appending small pieces to `Data` costs more than the hashing).
+    static func bytes(_ event: EventFields) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(320 + event.payload.count)
+        func length(_ count: Int) {
+            out.append(UInt8(truncatingIfNeeded: count >> 24))
+            out.append(UInt8(truncatingIfNeeded: count >> 16))
+            out.append(UInt8(truncatingIfNeeded: count >> 8))
+            out.append(UInt8(truncatingIfNeeded: count))
         }
-        func field(_ text: String) { field(Data(text.utf8)) }
+        func field(_ text: String) {
+            length(text.utf8.count)
+            out.append(contentsOf: text.utf8)
+        }
         field(tag)
         field(String(event.seq))
         field(event.uuid)
@@ -43,14 +50,15 @@ enum CanonicalEncoding {
         field(String(event.actorUID))
         field(event.actorName)
         field(event.setID ?? "")
-        field(event.payload)
+        length(event.payload.count)
+        out.append(contentsOf: event.payload)
         return out
     }
 
     static func hash(previous: Data, _ event: EventFields) -> Data {
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: encode(event))
+        hasher.update(data: bytes(event))
         return Data(hasher.finalize())
     }
 }

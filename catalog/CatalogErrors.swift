@@ -16,7 +16,7 @@ enum CatalogErrors {
         let detail = error.message ?? "\(error.resultCode)"
         switch error.resultCode {
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return damaged(path, detail)
+            return damaged(path, CatalogFile.truncation(path) ?? detail)
         case .SQLITE_READONLY:
             return .badInput("catalog \(path) cannot be written (\(detail))",
                              remedy: "make the file and its directory writable, or point --catalog at a writable copy")

@@ -42,36 +42,52 @@ enum CatalogFile {
         return true
     }
 
-    /// The 100-byte SQLite header: magic, page size, application id, and (when the header's page count is
-    /// valid and no WAL could extend the file) that the file is as long as the header says.
+    /// The 100-byte SQLite header: magic, page size and application id. (Length is SQLite's to judge, under
+    /// its locks: a file read while another process checkpoints can look short for a moment.)
     private static func checkHeader(_ path: String, size: Int) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw OperatorError.badInput("catalog \(path) cannot be read", remedy: "check its permissions")
-        }
-        defer { try? handle.close() }
-        let header = [UInt8]((try? handle.read(upToCount: 100)) ?? Data())
-        let magic = Array("SQLite format 3\u{0}".utf8)
-        guard header.count == 100, Array(header[0..<16]) == magic else {
+        guard let header = Header(path) else {
             let what = size == 0 ? "is empty" : "is not a SQLite database"
             throw OperatorError.badInput("catalog \(path) \(what), so not a Valkyrie catalog",
                                          remedy: "point --catalog at the Valkyrie catalog (default /var/lib/valkyrie/catalog.db)")
         }
-        func u32(_ at: Int) -> Int { header[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
-        let rawPageSize = Int(header[16]) << 8 | Int(header[17])
-        let pageSize = rawPageSize == 1 ? 65536 : rawPageSize
-        guard pageSize >= 512, pageSize & (pageSize - 1) == 0 else {
-            throw CatalogErrors.damaged(path, "invalid page size \(rawPageSize) in the header")
+        guard header.pageSize >= 512, header.pageSize & (header.pageSize - 1) == 0 else {
+            throw CatalogErrors.damaged(path, "invalid page size \(header.pageSize) in the header")
         }
-        let application = Int32(bitPattern: UInt32(u32(68)))
+        let application = Int32(bitPattern: UInt32(header.u32(68)))
         if application != 0 && application != applicationID {
             throw OperatorError.badInput("catalog \(path) is a SQLite database of another application, not a Valkyrie catalog",
                                          remedy: "point --catalog at the Valkyrie catalog (default /var/lib/valkyrie/catalog.db)")
         }
-        let pages = u32(28), changeCounter = u32(24), validFor = u32(92)
+    }
+
+    /// When SQLite has found the file damaged: "truncated: N of M bytes" if its header promises more pages than
+    /// the file holds and no WAL could supply them.
+    static func truncation(_ path: String) -> String? {
+        guard let header = Header(path) else { return nil }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-        if pages > 0, changeCounter == validFor, wal == 0, size < pages * pageSize {
-            throw OperatorError.badInput("catalog \(path) is truncated: \(size) of \(pages * pageSize) bytes",
-                                         remedy: "restore the file from a copy; `sqlite3 FILE .recover` salvages what is still readable")
-        }
+        let pages = header.u32(28), expected = pages * header.pageSize
+        // The page count is valid only while the change counter equals version-valid-for.
+        guard pages > 0, header.u32(24) == header.u32(92), wal == 0, size < expected else { return nil }
+        return "truncated: \(size) of \(expected) bytes"
+    }
+}
+
+/// The first 100 bytes of a SQLite file; nil when the file is shorter or lacks the magic string.
+private struct Header {
+    let bytes: [UInt8]
+
+    init?(_ path: String) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        bytes = [UInt8]((try? handle.read(upToCount: 100)) ?? Data())
+        guard bytes.count == 100, Array(bytes[0..<16]) == Array("SQLite format 3\u{0}".utf8) else { return nil }
+    }
+
+    func u32(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+
+    var pageSize: Int {
+        let raw = Int(bytes[16]) << 8 | Int(bytes[17])
+        return raw == 1 ? 65536 : raw
     }
 }

@@ -34,7 +34,7 @@ public struct VaultFileHolding: Codable, Sendable, Equatable {
 enum ContentSQL {
     static let listed = "s.status IN ('complete', 'partial') AND s.forgotten_at IS NULL"
     static let setsHoldingFile = """
-        SELECT s.*, f.* FROM file_index AS f INDEXED BY file_index_by_path
+        SELECT \(SetRecord.columns(of: "s")), f.* FROM file_index AS f INDEXED BY file_index_by_path
         JOIN sets AS s ON s.host = f.host AND s.ordinal BETWEEN f.first_ordinal AND f.last_ordinal
         WHERE f.path = ? AND \(listed) ORDER BY s.started_at, s.name
         """
@@ -46,7 +46,7 @@ enum ContentSQL {
         """
     static let fileHistory = "SELECT * FROM file_index INDEXED BY file_index_by_path WHERE path = ? ORDER BY host, first_ordinal"
     static let setsHoldingVaultFile = """
-        SELECT s.*, v.* FROM vault_index AS v INDEXED BY vault_index_by_path
+        SELECT \(SetRecord.columns(of: "s")), v.* FROM vault_index AS v INDEXED BY vault_index_by_path
         JOIN sets AS s ON s.host = v.host AND s.ordinal BETWEEN v.first_ordinal AND v.last_ordinal
         WHERE v.vault = ? AND v.path = ? AND \(listed) ORDER BY s.started_at, s.name
         """
@@ -61,7 +61,7 @@ extension Catalog {
     /// Which listed sets hold `path`, oldest first, with the version each holds.
     public func setsHolding(path: String) throws -> [FileHolding] {
         try read { db in
-            try Row.fetchAll(db, sql: ContentSQL.setsHoldingFile, arguments: [path], adapter: try setAndRest(db)).map {
+            try Row.fetchAll(db, sql: ContentSQL.setsHoldingFile, arguments: [path], adapter: setAndRest).map {
                 FileHolding(set: SetRecord(row: $0.scopes["set"]!), file: IndexedFile(row: $0.scopes["rest"]!))
             }
         }
@@ -91,7 +91,7 @@ extension Catalog {
     /// Which listed sets hold the vault file, oldest first.
     public func setsHolding(vault: String, path: String) throws -> [VaultFileHolding] {
         try read { db in
-            try Row.fetchAll(db, sql: ContentSQL.setsHoldingVaultFile, arguments: [vault, path], adapter: try setAndRest(db)).map {
+            try Row.fetchAll(db, sql: ContentSQL.setsHoldingVaultFile, arguments: [vault, path], adapter: setAndRest).map {
                 VaultFileHolding(set: SetRecord(row: $0.scopes["set"]!), file: IndexedVaultFile(row: $0.scopes["rest"]!))
             }
         }
@@ -113,11 +113,10 @@ extension Catalog {
     }
 }
 
-/// Splits a `SELECT s.*, x.*` row into the set's columns and the rest (both sides have `size`, `kind`, ...).
-private func setAndRest(_ db: Database) throws -> ScopeAdapter {
-    let count = try db.columns(in: "sets").count
-    return ScopeAdapter(["set": RangeRowAdapter(0..<count), "rest": SuffixRowAdapter(fromIndex: count)])
-}
+/// Splits a joined row into the set's columns and the index row's (both sides have `size`, `kind`, ...).
+private let setAndRest = ScopeAdapter([
+    "set": RangeRowAdapter(0..<SetRecord.columnNames.count), "rest": SuffixRowAdapter(fromIndex: SetRecord.columnNames.count),
+])
 
 extension IndexedFile {
     init(row: Row) {

@@ -17,7 +17,7 @@ public struct EventDraft: Sendable {
     public init<P: EventPayload>(_ payload: P, occurredAt: Date = Date()) throws {
         self.type = P.type
         self.version = P.version
-        self.payload = try JSONFormat.encoder().encode(payload)
+        self.payload = try PayloadCoding.encoder.encode(payload)
         self.set = payload.setID
         self.occurredAt = occurredAt
         self.typed = payload
@@ -25,7 +25,7 @@ public struct EventDraft: Sendable {
 
     /// An event as another (possibly newer) Valkyrie wrote it, e.g. when copying a chain.
     public init(type: EventType, version: Int, payload: Data, set: UUID?, occurredAt: Date) throws {
-        guard case .object = try? JSONFormat.decoder().decode(JSONValue.self, from: payload) else {
+        guard case .object = try? PayloadCoding.decoder.decode(JSONValue.self, from: payload) else {
             throw OperatorError.badInput("the payload of a \(type) event is not a JSON object")
         }
         self.type = type
@@ -62,12 +62,12 @@ public struct StoredEvent: Sendable, Equatable {
     /// (a newer version that changed shape: shown raw, never dropped).
     public func decode<P: EventPayload>(_: P.Type) -> P? {
         guard type == P.type else { return nil }
-        return try? JSONFormat.decoder().decode(P.self, from: payload)
+        return try? PayloadCoding.decoder.decode(P.self, from: payload)
     }
 
     /// The payload as generic JSON, whatever its type.
     public var payloadJSON: JSONValue {
-        (try? JSONFormat.decoder().decode(JSONValue.self, from: payload)) ?? .string(String(decoding: payload, as: UTF8.self))
+        (try? PayloadCoding.decoder.decode(JSONValue.self, from: payload)) ?? .string(String(decoding: payload, as: UTF8.self))
     }
 }
 
@@ -101,4 +101,10 @@ public struct ChainHead: Sendable, Equatable, Codable {
     public var seq: Int64
     /// Hex SHA-256; 64 zeros for an empty chain.
     public var hash: String
+}
+
+/// One encoder and decoder for payloads, made once: building a JSONEncoder per event showed in the profile.
+enum PayloadCoding {
+    static let encoder = JSONFormat.encoder()
+    static let decoder = JSONFormat.decoder()
 }

@@ -4,7 +4,7 @@ import Support
 
 extension EventPayload {
     static func decodePayload(_ data: Data) throws -> any EventPayload {
-        try JSONFormat.decoder().decode(Self.self, from: data)
+        try PayloadCoding.decoder.decode(Self.self, from: data)
     }
 }
 
@@ -95,6 +95,6 @@ enum Projector {
     }
 
     static func json(_ strings: [String]) throws -> String {
-        String(decoding: try JSONFormat.encoder().encode(strings), as: UTF8.self)
+        String(decoding: try PayloadCoding.encoder.encode(strings), as: UTF8.self)
     }
 }
