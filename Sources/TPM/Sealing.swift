@@ -101,12 +101,9 @@ extension TPMContext {
 
     /// RSA-2048 restricted decryption key, AES-128-CFB, SHA-256 names, empty auth, no policy, no PCRs.
     private static func primaryTemplate() -> TPM2B_PUBLIC {
-        var template = TPM2B_PUBLIC()
-        template.publicArea.type = TPM2_ALG_RSA
-        template.publicArea.nameAlg = TPM2_ALG_SHA256
-        template.publicArea.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT
+        var template = objectTemplate(TPM2_ALG_RSA, TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT
             | TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN
-            | TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA
+            | TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA)
         template.publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES
         template.publicArea.parameters.rsaDetail.symmetric.keyBits.aes = 128
         template.publicArea.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB
@@ -118,12 +115,18 @@ extension TPMContext {
 
     /// A sealed data object: KEYEDHASH without a scheme, usable with the empty password, no dictionary lockout.
     private static func sealedObjectTemplate() -> TPM2B_PUBLIC {
-        var template = TPM2B_PUBLIC()
-        template.publicArea.type = TPM2_ALG_KEYEDHASH
-        template.publicArea.nameAlg = TPM2_ALG_SHA256
-        template.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT
-            | TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA
+        var template = objectTemplate(TPM2_ALG_KEYEDHASH, TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT
+            | TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA)
         template.publicArea.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL
+        return template
+    }
+
+    /// An object of `type` with SHA-256 names, the given attributes, no policy and an empty unique field.
+    private static func objectTemplate(_ type: TPM2_ALG_ID, _ attributes: TPMA_OBJECT) -> TPM2B_PUBLIC {
+        var template = TPM2B_PUBLIC()
+        template.publicArea.type = type
+        template.publicArea.nameAlg = TPM2_ALG_SHA256
+        template.publicArea.objectAttributes = attributes
         return template
     }
 
