@@ -85,6 +85,39 @@ import TPM
         #expect(try tpm.unseal(blob) == Data(repeating: 7, count: 32))
     }
 
+    /// Independent tooling agrees on Vaulthalla's blob form and template: tpm2-tools unseals what the wrapper
+    /// sealed, and the wrapper unseals what tpm2-tools sealed under a primary made from the documented template.
+    @Test func tpm2ToolsAgreeOnTheBlobForm() throws {
+        let tcti = try TestServices.env("VALKYRIE_TEST_TPM_TCTI")
+        let directory = try makeTemporaryDirectory("valkyrie-tpm2-tools")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // tpm2-tools without a resource manager leave objects loaded: flush them after every tool.
+        func tool(_ name: String, _ arguments: [String]) throws {
+            defer { _ = try? Subprocess.run("tpm2_flushcontext", ["-T", tcti, "-t"]) }
+            try Subprocess.check(name, ["-Q", "-T", tcti] + arguments, currentDirectory: directory)
+        }
+        func file(_ name: String) -> URL { URL(fileURLWithPath: "\(directory)/\(name)") }
+        try tool("tpm2_createprimary", ["-C", "o", "-g", "sha256", "-G", "rsa2048:null:aes128cfb", "-c", "primary.ctx",
+                                        "-a", "restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda"])
+
+        let ours = Data("sealed by Valkyrie, for tpm2-tools".utf8)
+        let blob = try context().seal(ours) // the context closes before the tools connect
+        #expect(try TPMWire.rawPublic(marshalled: Data(TPMWire.marshalled(rawPublic: blob.publicArea))) == blob.publicArea)
+        try Data(TPMWire.marshalled(rawPublic: blob.publicArea)).write(to: file("ours.pub"))
+        try Data(TPMWire.sized(blob.privateArea)).write(to: file("ours.priv"))
+        try tool("tpm2_load", ["-C", "primary.ctx", "-u", "ours.pub", "-r", "ours.priv", "-c", "ours.ctx"])
+        try tool("tpm2_unseal", ["-c", "ours.ctx", "-o", "ours.out"])
+        #expect(try Data(contentsOf: file("ours.out")) == ours)
+
+        let theirs = Data("sealed by tpm2-tools, for Valkyrie".utf8)
+        try theirs.write(to: file("theirs.in"))
+        try tool("tpm2_create", ["-C", "primary.ctx", "-g", "sha256", "-a", "fixedtpm|fixedparent|userwithauth|noda",
+                                 "-i", "theirs.in", "-u", "theirs.pub", "-r", "theirs.priv"])
+        let sealed = SealedBlob(privateArea: try Data(contentsOf: file("theirs.priv")).dropFirst(2),
+                                publicArea: try TPMWire.rawPublic(marshalled: Data(contentsOf: file("theirs.pub"))))
+        #expect(try context().unseal(sealed) == theirs)
+    }
+
     @Test func emptyAndOversizedSecretsAreRefused() throws {
         let tpm = try context()
         for size in [0, 257] {
@@ -144,4 +177,48 @@ func withScratchSwtpm(_ body: (String) throws -> Void) throws {
     }
     try #require(ready, "the scratch swtpm on port \(port) did not come up")
     try body(tcti)
+}
+
+/// The TPM's wire form (big-endian, sized) of a sealed data object's public area, and the raw in-memory
+/// TPMT_PUBLIC Vaulthalla writes instead (little-endian fields at tss2's offsets on 64-bit Linux: authPolicy
+/// at 8, parameters at 76, unique at 96, 612 bytes in all). Only what a KEYEDHASH object with no scheme holds.
+enum TPMWire {
+    static func sized(_ bytes: some Collection<UInt8>) -> [UInt8] { bigEndian(bytes.count, 2) + bytes }
+
+    static func marshalled(rawPublic raw: Data) -> [UInt8] {
+        let raw = [UInt8](raw)
+        let field = { (offset: Int, size: Int) in Array(raw[offset..<offset + size].reversed()) }
+        let policy = Int(raw[8]) | Int(raw[9]) << 8, unique = Int(raw[96]) | Int(raw[97]) << 8
+        let body = field(0, 2) + field(2, 2) + field(4, 4) + sized(raw[10..<10 + policy]) + field(76, 2)
+            + sized(raw[98..<98 + unique])
+        return sized(body)
+    }
+
+    static func rawPublic(marshalled wire: Data) throws -> Data {
+        var wire = [UInt8](wire.dropFirst(2))[...] // the TPM2B size
+        var raw = [UInt8](repeating: 0, count: 612)
+        func take(_ count: Int) throws -> [UInt8] {
+            try #require(wire.count >= count, "the marshalled public area is short")
+            defer { wire = wire.dropFirst(count) }
+            return Array(wire.prefix(count))
+        }
+        func put(_ bytes: [UInt8], at offset: Int) { raw.replaceSubrange(offset..<offset + bytes.count, with: bytes.reversed()) }
+        func putSized(at offset: Int) throws { // a TPM2B: size, then as many bytes in order
+            let size = try take(2)
+            put(size, at: offset)
+            let bytes = try take(Int(size[0]) << 8 | Int(size[1]))
+            raw.replaceSubrange(offset + 2..<offset + 2 + bytes.count, with: bytes)
+        }
+        put(try take(2), at: 0) // type
+        put(try take(2), at: 2) // nameAlg
+        put(try take(4), at: 4) // objectAttributes
+        try putSized(at: 8) // authPolicy
+        put(try take(2), at: 76) // keyedHashDetail.scheme: NULL, so no details follow
+        try putSized(at: 96) // unique.keyedHash
+        return Data(raw)
+    }
+
+    private static func bigEndian(_ value: Int, _ size: Int) -> [UInt8] {
+        (0..<size).reversed().map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) }
+    }
 }
