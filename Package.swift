@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "FUSE", dependencies: ["CFUSE3", "Support"]),
 
         // Shared plumbing: operator-facing errors and exit codes, subprocesses, JSON and time formats.
-        .target(name: "Support"),
+        .target(name: "Support", dependencies: ["SystemShims"]),
+        .target(name: "SystemShims"),
 
         // The modules of DESIGN.md, dependencies pointing down the picture.
         .target(name: "Catalog", dependencies: [grdb, crypto, "Support"], path: "catalog",
