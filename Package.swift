@@ -35,6 +35,7 @@ let package = Package(
         cLibrary("CTSS2", apt: ["libtss2-dev"]),
         cLibrary("CLibPQ", apt: ["libpq-dev"]),
         cLibrary("CFUSE3", pkgConfig: "fuse3", apt: ["libfuse3-dev"]),
+        cLibrary("CSQLite", apt: ["libsqlite3-dev"]),
         .target(name: "Zstd", dependencies: ["CZstd", "Support"]),
         .target(name: "Sodium", dependencies: ["CSodium", "Support"]),
         .target(name: "GPG", dependencies: ["CGPGME", "Support"]),
@@ -47,7 +48,7 @@ let package = Package(
         .target(name: "SystemShims"),
 
         // The modules of DESIGN.md, dependencies pointing down the picture.
-        .target(name: "Catalog", dependencies: [grdb, crypto, "Support"], path: "catalog",
+        .target(name: "Catalog", dependencies: [grdb, crypto, "CSQLite", "Support"], path: "catalog",
                 exclude: ["canonical-encoding.md"], resources: [.copy("migrations")]),
         .target(name: "S3", dependencies: [crypto, "Support"]),
         .target(name: "Repository", dependencies: [crypto, "Zstd", "Sodium", "GPG", "TPM", "S3", "Support"]),
@@ -60,15 +61,17 @@ let package = Package(
             argumentParser, logging, yams, "Catalog", "Repository", "Vaulthalla", "Mount", "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
+        // Benchmarks (`swift run -c release catalog-bench`); its `append` mode is also the catalog tests' writer process.
+        .executableTarget(name: "catalog-bench", dependencies: ["Catalog", "Support"], path: "bench/catalog-bench"),
 
         // Tests: one target per module, plus the end-to-end tests that drive the binaries.
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "WrapperTests", dependencies: ["Zstd", "Sodium", "GPG", "TPM", "LibPQ", "FUSE", "Support"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, "Support"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, crypto, "Support"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Support"]),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Support"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

@@ -3,6 +3,10 @@ import ArgumentParser
 extension Valkyrie {
     /// Every subcommand, in the order `valkyrie --help` lists them. One file per command.
     static let commands: [ParsableCommand.Type] = [
+        SetsCommand.self,
+        ShowCommand.self,
+        LogCommand.self,
+        CatalogCommand.self,
         VersionCommand.self,
     ]
 }

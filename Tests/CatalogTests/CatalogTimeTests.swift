@@ -1,0 +1,43 @@
+import Foundation
+import Support
+import Testing
+@testable import Catalog
+
+/// The catalog's fast time and UUID paths agree with Foundation's and Support's slow ones.
+@Suite struct CatalogTimeTests {
+    static let dates: [Date] = [
+        Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -1.5), Date(timeIntervalSince1970: 951_782_400.000001),
+        Date(timeIntervalSince1970: 1_795_000_000.123456), Date(timeIntervalSince1970: 4_102_444_799.999999),
+        Date(timeIntervalSince1970: -2_208_988_800.25),
+    ] + (0..<500).map { Date(timeIntervalSince1970: Double($0) * 7_777_777.777_777) }
+
+    @Test func formattingMatchesUTCTime() {
+        for date in Self.dates {
+            #expect(CatalogTime.string(date) == UTCTime.string(date))
+        }
+    }
+
+    @Test func parsingRoundTripsToTheMicrosecond() {
+        for date in Self.dates {
+            let text = CatalogTime.string(date)
+            #expect(CatalogTime.parse(text) == CatalogTime.microseconds(date), "\(text)")
+            #expect(CatalogTime.string(CatalogTime.parse(text)) == text)
+        }
+        #expect(CatalogTime.parse("2026-11-29T00:11:07Z") == UTCTime.parse("2026-11-29T00:11:07Z"))
+    }
+
+    @Test func identifiers() {
+        let ids = (0..<200).map { _ in Identifiers.random() }
+        #expect(Set(ids).count == 200)
+        for id in ids {
+            #expect(id.uuidString.dropFirst(14).first == "4")
+            #expect("89AB".contains(id.uuidString.dropFirst(19).first!))
+            #expect(Identifiers.parse(id.uuidString) == id)
+            #expect(Identifiers.parse(id.uuidString.lowercased()) == id)
+        }
+        for bad in ["", "nope", "5F0C6A8E-2B1D-4C3A-9E7F-0123456789A", "5F0C6A8E_2B1D-4C3A-9E7F-0123456789AB",
+                    "5F0C6A8E-2B1D-4C3A-9E7F-0123456789AG", "5F0C6A8E-2B1D-4C3A-9E7F-0123456789ABC"] {
+            #expect(Identifiers.parse(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of CatalogTests come with their issue.

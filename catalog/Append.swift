@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import Support
+
+extension Catalog {
+    /// Appends one typed event.
+    @discardableResult
+    public func append<P: EventPayload>(_ payload: P, occurredAt: Date = Date()) throws -> StoredEvent {
+        try append([EventDraft(payload, occurredAt: occurredAt)])[0]
+    }
+
+    /// Appends events in order, in one transaction: all or none.
+    @discardableResult
+    public func append(_ drafts: [EventDraft]) throws -> [StoredEvent] {
+        try write { db in
+            var head = try Self.head(db)
+            return try drafts.map { draft in
+                let event = try append(draft, in: db, after: head)
+                head = (event.seq, event.hash)
+                return event
+            }
+        }
+    }
+
+    /// Starts a set: appends `backup.started` with a new UUID, the next ordinal of `host` and the name
+    /// `<UTC compact time>_<host>`. Refused when a set of that name exists (two backups in one second).
+    public func startSet(host: String? = nil, startedAt: Date = Date(), valkyrieVersion: String,
+                         items: [String]) throws -> SetRecord {
+        let host = host ?? origin.host
+        guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), host.first != "." else {
+            throw OperatorError.badInput("host name \"\(host)\" cannot name a set",
+                                         remedy: "use letters, digits, '-', '_' and '.' only")
+        }
+        let name = "\(UTCTime.compact(startedAt))_\(host)"
+        return try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM sets WHERE name = ?", arguments: [name]) == true {
+                throw OperatorError.failed("a set named \(name) already exists in \(path)",
+                                           remedy: "start the next backup a second later")
+            }
+            let ordinal = try Int.fetchOne(db, sql: "SELECT coalesce(max(ordinal), 0) + 1 FROM sets WHERE host = ?",
+                                           arguments: [host]) ?? 1
+            let started = BackupStarted(set: Identifiers.random(), name: name, host: host, ordinal: ordinal,
+                                        valkyrieVersion: valkyrieVersion, items: items)
+            _ = try append(try EventDraft(started, occurredAt: startedAt), in: db, after: Self.head(db))
+            return try Queries.set(started.set, db)!
+        }
+    }
+
+    /// The newest event's sequence number and hash.
+    public func head() throws -> ChainHead {
+        try read { db in
+            let (seq, hash) = try Self.head(db)
+            return ChainHead(seq: seq, hash: hash.hexString)
+        }
+    }
+
+    static func head(_ db: Database) throws -> (Int64, Data) {
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")) {
+            return (row["seq"], row["hash"])
+        }
+        return (0, CanonicalEncoding.genesis)
+    }
+
+    /// Appends inside the caller's write transaction: chains onto `head` (read in that transaction), stores,
+    /// and updates the projections.
+    func append(_ draft: EventDraft, in db: Database, after head: (Int64, Data)) throws -> StoredEvent {
+        let (seq, previous) = head
+        let occurredAt = CatalogTime.microseconds(draft.occurredAt), recordedAt = CatalogTime.microseconds(Date())
+        let id = Identifiers.random()
+        let fields = EventFields(
+            seq: seq + 1, uuid: id.uuidString, type: draft.type.rawValue, version: draft.version,
+            occurredAt: CatalogTime.string(occurredAt), recordedAt: CatalogTime.string(recordedAt), host: origin.host,
+            actorUID: Int64(origin.uid), actorName: origin.user, setID: draft.set?.uuidString, payload: draft.payload)
+        let hash = CanonicalEncoding.hash(previous: previous, fields)
+        try db.cachedStatement(sql: """
+            INSERT INTO events (seq, uuid, type, version, occurred_at, recorded_at, host, actor_uid, actor_name,
+                                set_id, payload, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                fields.seq, fields.uuid, fields.type, fields.version, fields.occurredAt, fields.recordedAt,
+                fields.host, fields.actorUID, fields.actorName, fields.setID,
+                String(decoding: fields.payload, as: UTF8.self), previous, hash,
+            ])
+        try Projector.apply(fields, typed: draft.typed, db)
+        return StoredEvent(seq: fields.seq, uuid: id, type: draft.type, version: draft.version,
+                           occurredAt: occurredAt, recordedAt: recordedAt, host: fields.host, actorUID: origin.uid,
+                           actorName: origin.user, set: draft.set, payload: draft.payload, previousHash: previous, hash: hash)
+    }
+}
+
+extension StoredEvent {
+    /// Reads a row of `events`.
+    init(row: Row) {
+        let fields = EventFields(row: row)
+        self.init(seq: fields.seq, uuid: Identifiers.parse(fields.uuid) ?? UUID(), type: EventType(rawValue: fields.type),
+                  version: fields.version, occurredAt: CatalogTime.parse(fields.occurredAt),
+                  recordedAt: CatalogTime.parse(fields.recordedAt), host: fields.host,
+                  actorUID: UInt32(truncatingIfNeeded: fields.actorUID), actorName: fields.actorName,
+                  set: fields.setID.flatMap(Identifiers.parse), payload: fields.payload,
+                  previousHash: row["prev_hash"], hash: row["hash"])
+    }
+}
+
+extension EventFields {
+    init(row: Row) {
+        let payload: String = row["payload"]
+        self.init(seq: row["seq"], uuid: row["uuid"], type: row["type"], version: row["version"],
+                  occurredAt: row["occurred_at"], recordedAt: row["recorded_at"], host: row["host"],
+                  actorUID: row["actor_uid"], actorName: row["actor_name"], setID: row["set_id"],
+                  payload: Data(payload.utf8))
+    }
+}

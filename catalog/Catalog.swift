@@ -1,0 +1,112 @@
+import CSQLite
+import Foundation
+import GRDB
+import Support
+
+/// The catalog: one SQLite file holding the append-only, hash-chained event log and the projections derived
+/// from it (sets, items, exports, drills, restores, file and vault index).
+///
+/// Every module that records what happened appends through this type; every command that shows history
+/// reads through it. Safe to share between threads and between processes (appends serialize on SQLite's
+/// write lock, so concurrent writers keep one linear chain).
+public final class Catalog: Sendable {
+    public enum OpenMode: Sendable {
+        /// The catalog must exist (commands that only read or check).
+        case existing
+        /// Create the file if it is missing (commands that record, e.g. backup); its directory must exist.
+        case create
+    }
+
+    /// The catalog file.
+    public let path: String
+    /// Host and actor stamped on the events this process appends.
+    public let origin: EventOrigin
+    let pool: DatabasePool
+
+    /// Opens the catalog at `path`, applying this build's pending migrations.
+    ///
+    /// Refused with `OperatorError.badInput` (exit 2), the file left untouched: a missing directory, a missing
+    /// file (`.existing`), a read-only file, a file that is not SQLite or not a Valkyrie catalog, a truncated or
+    /// corrupted file, and a catalog whose recorded migrations include one this build does not know.
+    public static func open(at path: String, mode: OpenMode = .existing, origin: EventOrigin = .current) throws -> Catalog {
+        let path = URL(fileURLWithPath: path).standardizedFileURL.path
+        let exists = try CatalogFile.check(path, mode: mode)
+        if exists { try CatalogErrors.mapping(path) { try Migrator.inspect(path: path) } }
+        let pool = try CatalogErrors.mapping(path) { try DatabasePool(path: path, configuration: configuration()) }
+        try CatalogErrors.mapping(path) { try Migrator.migrate(pool, path: path) }
+        return Catalog(path: path, origin: origin, pool: pool)
+    }
+
+    private init(path: String, origin: EventOrigin, pool: DatabasePool) {
+        self.path = path
+        self.origin = origin
+        self.pool = pool
+    }
+
+    /// WAL, a busy timeout for concurrent writers, and SQLite's hardening switches on every connection.
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(60)
+        config.label = "valkyrie-catalog"
+        config.prepareDatabase { db in
+            guard valkyrie_sqlite_enable_defensive(db.sqliteConnection) == SQLITE_OK else {
+                throw OperatorError.failed("cannot turn on SQLite's defensive mode", remedy: "install SQLite 3.26 or newer")
+            }
+            try db.execute(sql: "PRAGMA trusted_schema = OFF")
+        }
+        return config
+    }
+
+    /// Reads in a consistent snapshot.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try CatalogErrors.mapping(path) { try pool.read(body) }
+    }
+
+    /// Writes in one `BEGIN IMMEDIATE` transaction: the write lock is taken before the chain head is read, so
+    /// concurrent appenders (in this or other processes) queue up instead of forking the chain.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try CatalogErrors.mapping(path) {
+            try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        }
+    }
+
+    /// Work on the writer connection outside a transaction (staging in temporary tables).
+    func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try CatalogErrors.mapping(path) { try pool.writeWithoutTransaction(body) }
+    }
+
+    /// Settings of the writing connection, for `catalog verify` and the tests.
+    public func settings() throws -> CatalogSettings {
+        try writeWithoutTransaction { db in
+            CatalogSettings(
+                journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
+                busyTimeoutMilliseconds: try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0,
+                trustedSchema: try Bool.fetchOne(db, sql: "PRAGMA trusted_schema") ?? true,
+                defensive: valkyrie_sqlite_defensive(db.sqliteConnection) == 1,
+                migrations: try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM catalog_migrations ORDER BY version")
+                    .map { AppliedMigration(version: $0["version"], name: $0["name"], sha256: $0["sha256"]) })
+        }
+    }
+}
+
+/// The catalog file's SQLite settings and schema history, as `catalog verify` reports them.
+public struct CatalogSettings: Codable, Sendable, Equatable {
+    public var journalMode: String
+    public var busyTimeoutMilliseconds: Int
+    public var trustedSchema: Bool
+    public var defensive: Bool
+    public var migrations: [AppliedMigration]
+}
+
+public struct AppliedMigration: Codable, Sendable, Equatable {
+    public var version: Int
+    public var name: String
+    public var sha256: String
+}

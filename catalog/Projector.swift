@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import Support
+
+extension EventPayload {
+    static func decodePayload(_ data: Data) throws -> any EventPayload {
+        try PayloadCoding.decoder.decode(Self.self, from: data)
+    }
+}
+
+/// Keeps the projections (sets, items, exports, drills, restores) in step with the events. The same code runs
+/// for every append and for `catalog rebuild`, so rebuilt rows equal incrementally maintained ones.
+/// Events of unknown types, or payloads this build cannot decode, change no projection.
+enum Projector {
+    static let tables = ["sets", "items", "exports", "drills", "drill_checks", "restores"]
+
+    static func apply(_ event: EventFields, typed: (any EventPayload)?, _ db: Database) throws {
+        guard let kind = KnownEvents.byType[EventType(rawValue: event.type)] else { return }
+        guard let payload = typed ?? (try? kind.decodePayload(event.payload)) else { return }
+        let at = event.occurredAt
+        switch payload {
+        case let started as BackupStarted:
+            try run(db, """
+                INSERT INTO sets (id, name, host, ordinal, status, started_at, valkyrie_version)
+                VALUES (?, ?, ?, ?, 'running', ?, ?)
+                """, [started.set.uuidString, started.name, started.host, started.ordinal, at, started.valkyrieVersion])
+        case let item as ItemCaptured:
+            try run(db, """
+                INSERT OR REPLACE INTO items (set_id, item, root, digest, size, files, key_material, warnings, captured_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [item.set.uuidString, item.item, item.root, item.digest, item.size, item.files, item.keyMaterial,
+                      try json(item.warnings), at])
+            try totals(item.set, db)
+        case let completed as BackupCompleted:
+            try run(db, "UPDATE sets SET warnings = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+                    [try json(completed.warnings), at, completed.set.uuidString])
+            try totals(completed.set, db)
+            try run(db, """
+                UPDATE sets SET status = CASE WHEN warning_count > 0 THEN 'partial' ELSE 'complete' END
+                WHERE id = ? AND status = 'running'
+                """, [completed.set.uuidString])
+        case let failed as BackupFailed:
+            try run(db, "UPDATE sets SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
+                    [at, failed.error, failed.set.uuidString])
+        case let export as ExportRecorded:
+            try run(db, """
+                INSERT INTO exports (seq, set_id, export, vault, recipients, vaults, digest, size, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [event.seq, export.set.uuidString, export.export, export.vault, try json(export.recipients),
+                      try json(export.vaults), export.digest, export.size, at])
+        case let forgotten as SetForgotten:
+            try run(db, "UPDATE sets SET forgotten_at = ? WHERE id = ? AND forgotten_at IS NULL",
+                    [at, forgotten.set.uuidString])
+        case let drill as DrillStarted:
+            try run(db, "INSERT OR IGNORE INTO drills (id, set_id, status, started_at) VALUES (?, ?, 'running', ?)",
+                    [drill.drill.uuidString, drill.set.uuidString, at])
+        case let check as DrillCheck:
+            try run(db, "INSERT INTO drill_checks (seq, drill_id, name, passed, evidence, checked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [event.seq, check.drill.uuidString, check.name, check.passed, check.evidence, at])
+            try run(db, "UPDATE drills SET passed = passed + ?, failed = failed + ? WHERE id = ?",
+                    [check.passed ? 1 : 0, check.passed ? 0 : 1, check.drill.uuidString])
+        case let done as DrillCompleted:
+            try run(db, "UPDATE drills SET status = ?, finished_at = ?, report = ? WHERE id = ? AND status = 'running'",
+                    [done.passed ? "passed" : "failed", at, done.report, done.drill.uuidString])
+        case let restored as FileRestored:
+            try run(db, """
+                INSERT INTO restores (seq, set_id, kind, item, path, vault, target, size, digest, recipients, restored_at)
+                VALUES (?, ?, 'file', ?, ?, ?, ?, ?, ?, '[]', ?)
+                """, [event.seq, restored.set.uuidString, restored.item, restored.path, restored.vault, restored.target,
+                      restored.size, restored.digest, at])
+        case let key as KeyExtracted:
+            try run(db, """
+                INSERT INTO restores (seq, set_id, kind, vault, recipients, restored_at) VALUES (?, ?, 'key', ?, ?, ?)
+                """, [event.seq, key.set.uuidString, key.vault, try json(key.recipients), at])
+        default:
+            // repository initialized, prune / verify completed, chain anchored: in the log only.
+            break
+        }
+    }
+
+    /// Items, size and warnings of a set, recomputed from its items.
+    private static func totals(_ set: UUID, _ db: Database) throws {
+        try run(db, """
+            UPDATE sets SET
+                item_count = (SELECT count(*) FROM items WHERE set_id = sets.id),
+                size = (SELECT coalesce(sum(size), 0) FROM items WHERE set_id = sets.id),
+                warning_count = json_array_length(warnings)
+                    + (SELECT coalesce(sum(json_array_length(warnings)), 0) FROM items WHERE set_id = sets.id)
+            WHERE id = ?
+            """, [set.uuidString])
+    }
+
+    private static func run(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
+    static func json(_ strings: [String]) throws -> String {
+        String(decoding: try PayloadCoding.encoder.encode(strings), as: UTF8.self)
+    }
+}
