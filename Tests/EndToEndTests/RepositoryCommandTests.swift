@@ -47,7 +47,7 @@ import Testing
     func locationAndPasswordFile() throws {
         let folder = Folder()
         let passwordFile = "\(folder.path)/pw"
-        FileManager.default.createFile(atPath: passwordFile, contents: Data("from a file\n".utf8))
+        _ = FileManager.default.createFile(atPath: passwordFile, contents: Data("from a file\n".utf8))
         let created = try run(["init", "--password-file", passwordFile], password: nil, extra: ["VALKYRIE_REPOSITORY": folder.repo])
         #expect(created.status == 0, "\(created.stderrText)")
         #expect(FileManager.default.fileExists(atPath: "\(folder.repo)/config"))

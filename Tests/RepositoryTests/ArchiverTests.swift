@@ -30,6 +30,7 @@ import Testing
         let writer = try await repository.beginSet()
         let result = try await writer.storeDirectory(at: "\(scratch.path)/src",
                                                      options: ArchiveOptions(exclude: { path, _ in path == ".cache" }))
+        try await writer.flush() // blobs are readable once their pack has landed
         #expect(try await repository.tree(result.tree).nodes.map(\.name) == ["keep.txt"])
     }
 

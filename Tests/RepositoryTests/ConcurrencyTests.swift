@@ -16,8 +16,9 @@ import Testing
         }
         _ = try await Fixture.repository(scratch.sub("repo"))
         let repo = "\(scratch.path)/repo"
-        async let first = Fixture.backup(try await Fixture.reopen(repo), "\(scratch.path)/a")
-        async let second = Fixture.backup(try await Fixture.reopen(repo), "\(scratch.path)/b")
+        let (sourceA, sourceB) = ("\(scratch.path)/a", "\(scratch.path)/b")
+        async let first = Fixture.backup(try await Fixture.reopen(repo), sourceA)
+        async let second = Fixture.backup(try await Fixture.reopen(repo), sourceB)
         let (a, b) = try await (first, second)
 
         let reader = try await Fixture.reopen(repo)

@@ -29,7 +29,7 @@ import Testing
                 let data = Bool.random(using: &random)
                     ? Data(random.bytes(size))
                     : Data(String(repeating: "line \(i) of text\n", count: size / 17 + 1).utf8.prefix(size))
-                FileManager.default.createFile(atPath: path, contents: data)
+                _ = FileManager.default.createFile(atPath: path, contents: data)
                 try POSIX.chmod(path, [0o600, 0o644, 0o755, 0o4750, 0o400].randomElement(using: &random)!)
                 if Bool.random(using: &random) {
                     try ExtendedAttributes.set(path, "user.valkyrie-\(i)", Data(random.bytes(Int.random(in: 0...40, using: &random))))

@@ -48,7 +48,7 @@ final class Scratch {
     func write(_ relative: String, _ data: Data) {
         let p = "\(path)/\(relative)"
         try! FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: p, contents: data)
+        _ = FileManager.default.createFile(atPath: p, contents: data)
     }
 }
 

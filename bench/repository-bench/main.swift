@@ -88,7 +88,7 @@ enum RepositoryBench {
         var generator = SystemRandomNumberGenerator()
         let fileMiB = 256
         for file in 0..<max(1, mib / fileMiB) {
-            FileManager.default.createFile(atPath: "\(folder)/\(file).bin", contents: nil)
+            _ = FileManager.default.createFile(atPath: "\(folder)/\(file).bin", contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(folder)/\(file).bin"))
             for _ in 0..<min(fileMiB, mib) {
                 if kind == "incompressible" {

@@ -23,7 +23,7 @@ public struct Chunker: Sendable {
     }
 
     public let parameters: Parameters
-    private let gear: [UInt64]
+    let gear: [UInt64]
     private let maskSmall: UInt64
     private let maskLarge: UInt64
 
