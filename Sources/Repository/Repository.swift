@@ -65,14 +65,22 @@ public final class Repository: Sendable {
         return repository
     }
 
-    /// Loads index files that appeared since the last load (another writer's work).
+    /// Loads index files that appeared since the last load (another writer's work). A damaged index file is
+    /// skipped: its packs then count as unindexed, so the next writer re-indexes them from their headers, and
+    /// verify reports it.
     public func refreshIndex() async throws {
         let names = try await backend.list(prefix: "index/").map(\.name)
         let new = loadedIndexFiles.withLock { loaded in names.filter { !loaded.contains($0) } }
         for name in new {
-            let packs = try IndexFile.decode(try await loadObject(name, kind: "index", compressed: true))
-            index.withLock { index in for pack in packs { index.add(pack: pack.id, entries: pack.entries) } }
-            _ = loadedIndexFiles.withLock { $0.insert(name) }
+            do {
+                let packs = try IndexFile.decode(try await loadObject(name, kind: "index", compressed: true))
+                index.withLock { index in for pack in packs { index.add(pack: pack.id, entries: pack.entries) } }
+                _ = loadedIndexFiles.withLock { $0.insert(name) }
+            } catch let error as BackendError {
+                throw error
+            } catch {
+                continue
+            }
         }
     }
 

@@ -103,7 +103,7 @@ public enum Unlock: Sendable {
     }
 
     static func damaged(_ slot: KeySlot) -> OperatorError {
-        OperatorError.failed("\(slot.title) is damaged: its parameters are missing",
+        OperatorError.failed("\(slot.title) is damaged",
                              remedy: "open the repository with another slot and remove this one")
     }
 }
