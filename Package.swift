@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "WrapperTests", dependencies: ["Zstd", "Sodium", "GPG", "TPM", "LibPQ", "FUSE", "Support"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, "Support"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Support"]),
-        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", crypto, "Support"]),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Support"]),
