@@ -58,7 +58,7 @@ let package = Package(
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
-            argumentParser, logging, yams, "Catalog", "Repository", "Vaulthalla", "Mount", "Support",
+            argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
         // The repository's write-path benchmark, also the writer that the crash tests kill.

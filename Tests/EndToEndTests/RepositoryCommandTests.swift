@@ -148,4 +148,26 @@ import Testing
         let last = try run(["key", "remove", ids["gpg"]!, "--repo", folder.repo], password: nil, extra: ["GNUPGHOME": home])
         #expect(last.status == 2 && last.stderrText.contains("last portable slot"), "\(last.stderrText)")
     }
+
+    @Test("s3://bucket/prefix picks the S3 backend: init, key list and verify --read-data against moto")
+    func s3Repository() throws {
+        let endpoint = try Self.service("VALKYRIE_TEST_S3_ENDPOINT")
+        _ = try Self.service("AWS_ACCESS_KEY_ID")
+        let folder = Folder()
+        let bucket = "valkyrie-e2e-\(UUID().uuidString.prefix(8).lowercased())"
+        try Subprocess.check("curl", ["-sf", "-X", "PUT", "\(endpoint)/\(bucket)"])
+        let config = "\(folder.path)/valkyrie.yaml"
+        try Data("s3:\n  endpoint: \(endpoint)\n  region: us-east-1\n  path_style: true\n".utf8).write(to: URL(fileURLWithPath: config))
+        let environment = ["VALKYRIE_CONFIG": config].merging(
+            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].reduce(into: [String: String]()) { $0[$1] = ProcessInfo.processInfo.environment[$1] }) { $1 }
+        let location = "s3://\(bucket)/valkyrie"
+        let created = try run(["init", "--repo", location], extra: environment)
+        #expect(created.status == 0, "\(created.stderrText)")
+        #expect(created.stdoutText.contains(location))
+        #expect(try run(["key", "list", "--repo", location], password: nil, extra: environment).stdoutText.contains("passphrase"))
+        let verify = try run(["verify", "--read-data", "--repo", location], extra: environment)
+        #expect(verify.status == 0, "\(verify.stderrText)")
+        let wrong = try run(["verify", "--repo", location], password: "nope", extra: environment)
+        #expect(wrong.status == 2)
+    }
 }
