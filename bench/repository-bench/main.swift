@@ -2,7 +2,7 @@
 //
 //   repository-bench throughput [--mib N] [--dir DIR]   read+chunk+hash+compress+encrypt+pack+write, both kinds
 //                                                        of data, then the index memory per blob
-//   repository-bench write REPO SOURCE                  stores SOURCE as one set in REPO ($VALKYRIE_PASSWORD),
+//   repository-bench write REPO SOURCE [PACK_KIB]       stores SOURCE as one set in REPO ($VALKYRIE_PASSWORD),
 //                                                        printing the set id and statistics as JSON
 import Foundation
 import POSIX
@@ -25,10 +25,11 @@ enum RepositoryBench {
                 arguments.removeFirst()
                 try await throughput(mib: Int(option("--mib", arguments) ?? "") ?? 2048,
                                      directory: option("--dir", arguments) ?? NSTemporaryDirectory())
-            case "write" where arguments.count == 3:
-                try await write(repository: arguments[1], source: arguments[2])
+            case "write" where arguments.count == 3 || arguments.count == 4:
+                try await write(repository: arguments[1], source: arguments[2],
+                                packSize: arguments.count == 4 ? (Int(arguments[3]) ?? 16 << 10) << 10 : 16 << 20)
             default:
-                FileHandle.standardError.write(Data("usage: repository-bench throughput [--mib N] [--dir DIR] | write REPO SOURCE\n".utf8))
+                FileHandle.standardError.write(Data("usage: repository-bench throughput [--mib N] [--dir DIR] | write REPO SOURCE [PACK_KIB]\n".utf8))
                 exit(2)
             }
         } catch {
@@ -41,13 +42,13 @@ enum RepositoryBench {
         arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
     }
 
-    static func write(repository path: String, source: String) async throws {
+    static func write(repository path: String, source: String, packSize: Int) async throws {
         let passphrase = Data((ProcessInfo.processInfo.environment["VALKYRIE_PASSWORD"] ?? "").utf8)
         let backend = LocalBackend(path: path)
         let repo = try await (try await backend.size("config")) == nil
             ? Repository.initialize(backend: backend, slot: .passphrase(passphrase, cost: .interactive), label: "bench")
             : Repository.open(backend: backend, unlock: [.passphrase(passphrase)])
-        let writer = try await repo.beginSet()
+        let writer = try await repo.beginSet(packSize: packSize)
         let result = try await writer.storeDirectory(at: source)
         let set = try await writer.commit(metadata: .object(["source": .string(source)]), roots: ["source": .tree(result.tree)])
         struct Report: Encodable { let set: String; let statistics: WriteStatistics }
