@@ -66,8 +66,8 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, "Support"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Support"]),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "Support"]),
-        .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "Support"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"]),
+        .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Support"]),
     ]
 )
