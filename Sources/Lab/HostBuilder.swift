@@ -70,6 +70,7 @@ public final class HostBuilder {
         try refuseUsedRoot()
         try createDatabase()
         try prepareFolders()
+        try state.save(paths) // early, so `destroy` can clean up after a create that fails half-way
         s3 = try S3Publisher(state.s3)
         manifest = try ManifestWriter(path: paths.manifestFile)
         try insertIdentity()
@@ -378,8 +379,8 @@ public final class HostBuilder {
                 """)
         }
         try db.execute("""
-            INSERT INTO s3_price_budget_policy (id, scope, vault_id, mode, currency, max_run_cost, max_daily_cost, max_monthly_cost)
-              VALUES (1, 'global', NULL, 'warn', 'USD', 1.00, 5.00, 50.00);
+            INSERT INTO s3_price_budget_policy (scope, vault_id, mode, currency, max_run_cost, max_daily_cost, max_monthly_cost)
+              VALUES ('global', NULL, 'warn', 'USD', 1.00, 5.00, 50.00);
             """)
         for vault in live {
             try db.execute("""
@@ -398,8 +399,8 @@ public final class HostBuilder {
                     INSERT INTO s3_price_budget_policy (scope, vault_id, mode, currency, max_run_cost, max_daily_cost, max_monthly_cost)
                       VALUES ('vault', \(vault.id), 'enforce', 'USD', 0.50, 2.00, 20.00);
                     INSERT INTO s3_price_budget_ledger (policy_id, vault_id, period_start, requests_get, requests_put, bytes_downloaded, estimated_cost)
-                      VALUES (1, \(vault.id), current_date - 1, 1200, 340, 52428800, 0.0123),
-                             (1, \(vault.id), current_date, 800, 120, 10485760, 0.0041);
+                      SELECT id, \(vault.id), current_date - d, 1200 / (d + 1), 340 / (d + 1), 52428800 / (d + 1), 0.0123 / (d + 1)
+                      FROM s3_price_budget_policy, generate_series(0, 1) AS d WHERE vault_id = \(vault.id);
                     INSERT INTO sync_event (vault_id, sync_id, status, trigger, started_at, finished_at, num_ops_total, bytes_up, bytes_down)
                       VALUES (\(vault.id), \(vault.id), 'success', 'schedule', now() - interval '5 minutes', now(), 12, 1048576, 0);
                     """)
@@ -413,7 +414,6 @@ public final class HostBuilder {
             INSERT INTO audit_log (user_id, action, target_type, target_id, details)
               VALUES (1, 'vault.keys.rotate', 'vault', '2', '{"from_version": 2, "to_version": 3}');
             INSERT INTO refresh_tokens (jti, user_id, token_hash, expires_at) VALUES ('\(uuid())', 1, 'lab', now() + interval '7 days');
-            SELECT setval('s3_price_budget_policy_id_seq', (SELECT max(id) FROM s3_price_budget_policy));
             SELECT setval('sync_id_seq', (SELECT max(id) FROM sync));
             """)
     }

@@ -32,7 +32,7 @@ public enum Mutator {
 
         try db.execute("BEGIN")
         if day % 3 == 0, !live.isEmpty {
-            let vault = live[(day / 3) % live.count]
+            let vault = live[live.count - 1 - (day / 3 - 1) % live.count] // the S3 vault first, then the others
             try rotate(vault: vault, state: &state, rng: &rng, db: db)
             summary.rotatedVaults.append(vault.name)
         }

@@ -38,6 +38,27 @@ struct S3Publisher {
         try await client.deleteObject(bucket: bucket, key: key)
     }
 
+    /// What is wrong with the object of a file (nil when it carries the body and Vaulthalla's metadata).
+    func verify(bucket: String, key: String, body: Data, file: VaulthallaDatabase.FileEntry) async throws -> String? {
+        guard let object = try await client.getObjectIfPresent(bucket: bucket, key: key) else { return "is missing" }
+        if object.data != body { return "differs from the local body" }
+        let expected = BucketManifest.objectMetadata(iv: file.encryptionIV ?? "", keyVersion: file.keyVersion ?? 0,
+                                                     contentHash: file.contentHash ?? "")
+        for (name, value) in expected where object.info.metadata[name] != value {
+            return "metadata \(name) is \(object.info.metadata[name] ?? "missing"), not \(value)"
+        }
+        return nil
+    }
+
+    /// Deletes every object of a bucket, and the bucket (for `destroy`).
+    func empty(bucket: String) async throws {
+        guard try await client.bucketExists(bucket) else { return }
+        for object in try await client.listObjects(bucket: bucket) {
+            try await client.deleteObject(bucket: bucket, key: object.key)
+        }
+        try await client.deleteBucket(bucket)
+    }
+
     /// Writes `.vaulthalla/index-v1.json` from the vault's `remote_object_index` rows and records its state.
     func publishManifest(vault: LabVault, db: PGConnection, generation: Int64) async throws {
         guard let bucket = vault.bucket else { return }

@@ -48,8 +48,7 @@ enum Sealing {
         if let tcti = LabSwtpm.runningTCTI(paths) {
             return try body(try connect(tcti))
         }
-        let swtpm = try SwtpmProcess.start(stateDirectory: paths.host.swtpmState, pidFile: "\(paths.labDirectory)/swtpm-once.pid",
-                                           logFile: "\(paths.labDirectory)/swtpm.log")
+        let swtpm = try SwtpmProcess.start(stateDirectory: paths.host.swtpmState, logFile: "\(paths.labDirectory)/swtpm.log")
         defer { swtpm.stop() }
         return try body(try connect(swtpm.tcti))
     }

@@ -13,7 +13,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vh-hash-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let data = Data((0..<(3 << 20) + 17).map { UInt8(truncatingIfNeeded: $0 &* 31) })
-        FileManager.default.createFile(atPath: path, contents: data)
+        #expect(FileManager.default.createFile(atPath: path, contents: data))
         #expect(try ContentHash.hex(ofFileAt: path) == ContentHash.hex(of: data))
         #expect(throws: Error.self) { try ContentHash.hex(ofFileAt: path + ".missing") }
     }
