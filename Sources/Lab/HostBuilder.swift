@@ -77,9 +77,10 @@ public final class HostBuilder {
         try insertSecrets()
         try insertVaults()
         fsEntries = BatchInsert(db, "fs_entry (id, vault_id, parent_id, name, base32_alias, path, inode, mode, owner_uid, group_gid)")
-        files = BatchInsert(db, "files (fs_entry_id, size_bytes, mime_type, content_hash, encryption_iv, encrypted_with_key_version, encryption_format)")
-        directories = BatchInsert(db, "directories (fs_entry_id)")
-        symlinks = BatchInsert(db, "symlinks (fs_entry_id, target)")
+        files = BatchInsert(db, "files (fs_entry_id, size_bytes, mime_type, content_hash, encryption_iv, encrypted_with_key_version, encryption_format)",
+                            after: [fsEntries])
+        directories = BatchInsert(db, "directories (fs_entry_id)", after: [fsEntries])
+        symlinks = BatchInsert(db, "symlinks (fs_entry_id, target)", after: [fsEntries])
         remoteIndex = BatchInsert(db, "remote_object_index (vault_id, object_key, size_bytes, etag, last_modified, encrypted, encryption_iv, encrypted_with_key_version, content_hash)")
         let globalRoot = try entry(vault: nil, parent: nil, name: "", path: "/", alias: Alias.make(name: "/", random: rng.bytes(16)), mode: 0o755)
         try directories.add(SQL.int(globalRoot))

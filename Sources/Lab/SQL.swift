@@ -15,15 +15,17 @@ enum SQL {
     static func bool(_ value: Bool) -> String { value ? "true" : "false" }
 }
 
-/// Collects rows of one table and sends them in batches.
+/// Collects rows of one table and sends them in batches, after the batches its rows reference.
 final class BatchInsert {
     private let connection: PGConnection
     private let head: String
+    private let after: [BatchInsert]
     private var rows: [String] = []
 
-    init(_ connection: PGConnection, _ head: String) {
+    init(_ connection: PGConnection, _ head: String, after: [BatchInsert] = []) {
         self.connection = connection
         self.head = head
+        self.after = after
     }
 
     func add(_ values: String...) throws {
@@ -33,6 +35,7 @@ final class BatchInsert {
 
     func flush() throws {
         guard !rows.isEmpty else { return }
+        for batch in after { try batch.flush() }
         try connection.execute("INSERT INTO \(head) VALUES " + rows.joined(separator: ","))
         rows.removeAll(keepingCapacity: true)
     }

@@ -112,6 +112,24 @@ public struct VhStandIn {
         struct Row: Encodable {
             var id: Int, name: String, type: String, description: String?, quota: Int64?, owner_id: Int
             var mount_point: String, is_active: Bool, created_at: String
+
+            enum CodingKeys: String, CodingKey {
+                case id, name, type, description, quota, owner_id, mount_point, is_active, created_at
+            }
+
+            // Every field, null included, as Vaulthalla writes it.
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(id, forKey: .id)
+                try c.encode(name, forKey: .name)
+                try c.encode(type, forKey: .type)
+                try c.encode(description, forKey: .description)
+                try c.encode(quota, forKey: .quota)
+                try c.encode(owner_id, forKey: .owner_id)
+                try c.encode(mount_point, forKey: .mount_point)
+                try c.encode(is_active, forKey: .is_active)
+                try c.encode(created_at, forKey: .created_at)
+            }
         }
         let out = rows.map { Row(id: $0.id, name: $0.name, type: $0.type, description: $0.description, quota: $0.quota,
                                  owner_id: $0.ownerID, mount_point: $0.mountPoint, is_active: $0.isActive, created_at: $0.createdAt) }
