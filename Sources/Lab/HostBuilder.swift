@@ -133,15 +133,15 @@ public final class HostBuilder {
         }
         let role = try admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [settings.role])
         if role.count == 0 {
-            try admin.execute("CREATE ROLE \(quoteIdentifier(settings.role)) LOGIN PASSWORD \(SQL.text(state.secrets.dbPassword))")
+            try admin.execute("CREATE ROLE \(try admin.quoteIdentifier(settings.role)) LOGIN PASSWORD \(SQL.text(state.secrets.dbPassword))")
         }
-        try admin.execute("CREATE DATABASE \(quoteIdentifier(settings.name)) OWNER \(quoteIdentifier(settings.role)) ENCODING 'UTF8'")
+        try admin.execute("CREATE DATABASE \(try admin.quoteIdentifier(settings.name)) OWNER \(try admin.quoteIdentifier(settings.role)) ENCODING 'UTF8'")
         db = try PGConnection(conninfo: settings.conninfo)
         try db.execute(Schema.migrationTable)
         for migration in Schema.migrations {
             try db.execute(migration.sql)
             _ = try db.query("INSERT INTO schema_migrations (filename, sha256) VALUES ($1, $2)",
-                             [migration.file, Schema.sha256Hex(migration.sql)])
+                             [migration.file, ContentHash.sha256Hex(Data(migration.sql.utf8))])
         }
     }
 
@@ -458,8 +458,6 @@ public final class HostBuilder {
 }
 
 func hexBytea(_ data: Data) -> String { "\\x" + ContentHash.hexString(data) }
-
-func quoteIdentifier(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
 func jsonString(_ text: String) -> String {
     String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)

@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import Support
+import Vaulthalla
 
 /// The lab's ground truth of file contents: for each live file (by fs_entry id), the SHA-256 of its plaintext
 /// and its size. SHA-256 rather than BLAKE2b, so the truth does not share code with what it checks.
@@ -13,7 +13,7 @@ struct Manifest {
     var entries: [Int64: Entry] = [:]
 
     static func digest(_ plaintext: Data) -> String {
-        SHA256.hash(data: plaintext).map { String(format: "%02x", $0) }.joined()
+        ContentHash.sha256Hex(plaintext)
     }
 
     static func load(_ path: String) throws -> Manifest {

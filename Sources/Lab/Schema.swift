@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The lab's Vaulthalla schema: the real table and column names (abridged to what recovery touches), split into
@@ -184,8 +183,4 @@ enum Schema {
         CREATE TABLE schema_migrations (filename text PRIMARY KEY, sha256 text NOT NULL,
                                         applied_at timestamptz NOT NULL DEFAULT now());
         """
-
-    static func sha256Hex(_ sql: String) -> String {
-        SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }

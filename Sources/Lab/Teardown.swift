@@ -9,7 +9,7 @@ public enum LabTeardown {
         let state = try LabState.load(paths)
         LabSwtpm.stop(root: root)
         let admin = try PGConnection(conninfo: state.database.adminConninfo)
-        try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(state.database.name)) WITH (FORCE)")
+        try admin.execute("DROP DATABASE IF EXISTS \(try admin.quoteIdentifier(state.database.name)) WITH (FORCE)")
         let s3 = try S3Publisher(state.s3)
         let vaults = Set(state.vaultKeys.map(\.vaultID))
         for id in vaults.sorted() {
