@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Repository
+import Support
+
+/// Where the repository is and how to open it, for every command that touches one.
+struct RepositoryOptions: ParsableArguments {
+    @Option(name: .long, help: "Repository: a folder or s3://bucket/prefix (default: $VALKYRIE_REPOSITORY, the config's `repository`, /var/backups/valkyrie).")
+    var repo: String?
+
+    @Option(name: .customLong("password-file"), help: "File holding the repository passphrase (default: $VALKYRIE_PASSWORD).")
+    var passwordFile: String?
+
+    static let defaultLocation = "/var/backups/valkyrie"
+
+    /// `--repo`, then `$VALKYRIE_REPOSITORY`, then the config's `repository`, then the default.
+    func location(_ config: Configuration) -> String {
+        repo ?? ProcessInfo.processInfo.environment["VALKYRIE_REPOSITORY"] ?? config.repository ?? Self.defaultLocation
+    }
+
+    func backend(_ config: Configuration) throws -> any Backend {
+        let location = location(config)
+        if location.hasPrefix("s3://") {
+            throw OperatorError.badInput("\(location): this build has no S3 backend", remedy: "use a local folder")
+        }
+        return LocalBackend(path: location)
+    }
+
+    /// The passphrase from `--password-file` or `$VALKYRIE_PASSWORD`, never from a flag value.
+    func passphrase() throws -> Data? {
+        if let passwordFile {
+            guard let data = FileManager.default.contents(atPath: passwordFile) else {
+                throw OperatorError.badInput("password file \(passwordFile) cannot be read", remedy: "check the path and its permissions")
+            }
+            return Self.trimmingNewline(data)
+        }
+        return ProcessInfo.processInfo.environment["VALKYRIE_PASSWORD"].map { Data($0.utf8) }
+    }
+
+    /// Every credential the operator offers, in the order they are tried.
+    func unlockMethods() throws -> [Unlock] {
+        var methods: [Unlock] = []
+        if let passphrase = try passphrase() { methods.append(.passphrase(passphrase)) }
+        return methods
+    }
+
+    /// Opens the repository with the operator's credentials.
+    func open(_ global: GlobalOptions) async throws -> Repository {
+        let config = try global.loadConfiguration()
+        return try await Repository.open(backend: try backend(config), unlock: try unlockMethods())
+    }
+
+    static func trimmingNewline(_ data: Data) -> Data {
+        var data = data
+        while let last = data.last, last == 0x0A || last == 0x0D { data.removeLast() }
+        return data
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Support
+import Testing
+
+/// `valkyrie init`, `key add|list|remove` and `verify`, driven as an operator would.
+@Suite struct RepositoryCommandTests {
+    static var valkyrie: String {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = folder.appendingPathComponent("valkyrie").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../.build/debug/valkyrie").standardizedFileURL.path
+    }
+
+    /// A temp folder with a repository location inside, removed afterwards.
+    final class Folder {
+        let path = NSTemporaryDirectory() + "valkyrie-e2e-repo-\(UUID().uuidString.prefix(8))"
+        var repo: String { "\(path)/repo" }
+        init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    func run(_ arguments: [String], password: String? = "first passphrase", extra: [String: String] = [:]) throws -> Subprocess.Result {
+        // Only what the test names: no repository, password or config from the caller's environment.
+        var environment = ["PATH": "/usr/bin:/bin"]
+        environment["VALKYRIE_PASSWORD"] = password
+        environment.merge(extra) { $1 }
+        return try Subprocess.run(Self.valkyrie, arguments, environment: environment)
+    }
+
+    @Test("init, then key list shows the passphrase slot; a second init of the same place exits 2")
+    func initAndList() throws {
+        let folder = Folder()
+        let created = try run(["init", "--repo", folder.repo, "--json"])
+        #expect(created.status == 0, "\(created.stderrText)")
+        #expect(created.stdoutText.contains("\"location\""))
+        let list = try run(["key", "list", "--repo", folder.repo], password: nil)
+        #expect(list.status == 0 && list.stdoutText.contains("passphrase") && list.stdoutText.contains("initial"))
+        let again = try run(["init", "--repo", folder.repo])
+        #expect(again.status == 2 && again.stderrText.contains("already holds a repository"))
+    }
+
+    @Test("the repository comes from $VALKYRIE_REPOSITORY when --repo is absent; --password-file works")
+    func locationAndPasswordFile() throws {
+        let folder = Folder()
+        let passwordFile = "\(folder.path)/pw"
+        _ = FileManager.default.createFile(atPath: passwordFile, contents: Data("from a file\n".utf8))
+        let created = try run(["init", "--password-file", passwordFile], password: nil, extra: ["VALKYRIE_REPOSITORY": folder.repo])
+        #expect(created.status == 0, "\(created.stderrText)")
+        #expect(FileManager.default.fileExists(atPath: "\(folder.repo)/config"))
+        let verify = try run(["verify", "--repo", folder.repo], password: "from a file")
+        #expect(verify.status == 0, "\(verify.stderrText)")
+    }
+
+    @Test("a wrong passphrase exits 2 naming the slot; no passphrase at all exits 2 too")
+    func wrongPassphrase() throws {
+        let folder = Folder()
+        #expect(try run(["init", "--repo", folder.repo]).status == 0)
+        let wrong = try run(["verify", "--repo", folder.repo], password: "not it")
+        #expect(wrong.status == 2)
+        #expect(wrong.stderrText.contains("does not open passphrase slot"))
+        let none = try run(["verify", "--repo", folder.repo], password: nil)
+        #expect(none.status == 2)
+        let notRepo = try run(["verify", "--repo", "\(folder.path)/nothing"])
+        #expect(notRepo.status == 2 && notRepo.stderrText.contains("not a Valkyrie repository"))
+    }
+
+    @Test("key add, then the new passphrase opens it; removing the last portable slot exits 2")
+    func addRemove() throws {
+        let folder = Folder()
+        #expect(try run(["init", "--repo", folder.repo]).status == 0)
+        let added = try run(["key", "add", "--passphrase", "--label", "ops", "--repo", folder.repo, "--json"],
+                            extra: ["VALKYRIE_NEW_PASSWORD": "second passphrase"])
+        #expect(added.status == 0, "\(added.stderrText)")
+        let id = try #require(try JSONSerialization.jsonObject(with: added.stdout) as? [String: Any])["id"] as? String
+        #expect(try run(["verify", "--repo", folder.repo], password: "second passphrase").status == 0)
+        let removed = try run(["key", "remove", String(id!.prefix(8)), "--repo", folder.repo])
+        #expect(removed.status == 0, "\(removed.stderrText)")
+        let list = try run(["key", "list", "--repo", folder.repo, "--json"], password: nil)
+        let slots = try #require(try JSONSerialization.jsonObject(with: list.stdout) as? [[String: Any]])
+        #expect(slots.count == 1)
+        let last = try run(["key", "remove", String((slots[0]["id"] as! String).prefix(8)), "--repo", folder.repo])
+        #expect(last.status == 2 && last.stderrText.contains("last portable slot"))
+        let noKind = try run(["key", "add", "--repo", folder.repo])
+        #expect(noKind.status == 2)
+    }
+
+    @Test("verify, verify --read-data and --read-data=50 exit 0 on a clean repository; a bad percentage exits 2")
+    func verifyFlags() throws {
+        let folder = Folder()
+        #expect(try run(["init", "--repo", folder.repo]).status == 0)
+        for flags in [[], ["--read-data"], ["--read-data=50"], ["--read-data", "50"]] {
+            let result = try run(["verify", "--repo", folder.repo] + flags)
+            #expect(result.status == 0, "\(flags): \(result.stderrText)")
+            #expect(result.stdoutText.contains("no problems found"))
+        }
+        let json = try run(["verify", "--read-data=50", "--repo", folder.repo, "--json"])
+        #expect(json.stdoutText.contains("\"subset\""))
+        #expect(try run(["verify", "--read-data=0", "--repo", folder.repo]).status == 2)
+        #expect(try run(["verify", "--read-data=150", "--repo", folder.repo]).status == 2)
+    }
+}

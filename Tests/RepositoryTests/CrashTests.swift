@@ -1,0 +1,73 @@
+import Foundation
+@testable import Repository
+import Testing
+
+/// kill -9 at random moments of a write: the repository must verify afterwards, and the next write must
+/// succeed and reuse the packs that landed. (bench/crash-soak runs the same for longer.)
+@Suite(.serialized) struct CrashTests {
+    /// The `repository-bench` executable built beside this test bundle.
+    static var writer: String {
+        get throws {
+            var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            for _ in 0..<4 {
+                let candidate = folder.appendingPathComponent("repository-bench").path
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+                folder = folder.deletingLastPathComponent()
+            }
+            let build = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/repository-bench").standardizedFileURL.path
+            guard FileManager.default.isExecutableFile(atPath: build) else {
+                throw CrashTestError.missing("repository-bench is not built; run `swift build --build-tests`")
+            }
+            return build
+        }
+    }
+
+    enum CrashTestError: Error { case missing(String) }
+
+    @Test("20 writes killed with SIGKILL at random moments leave a repository that verifies; the next write reuses what landed")
+    func killNine() async throws {
+        let scratch = Scratch()
+        var random = SplitMix64(seed: 51)
+        // About 40 MiB over many files: several packs, so kills land before, during and after pack writes.
+        for i in 0..<40 { scratch.write("src/d\(i % 4)/f\(i)", Data(random.bytes(Int.random(in: 200_000...1_800_000, using: &random)))) }
+        let repo = scratch.sub("repo")
+        _ = try await Fixture.repository(repo)
+        let writer = try Self.writer
+        var killed = 0
+        for _ in 0..<20 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: writer)
+            process.arguments = ["write", repo, "\(scratch.path)/src"]
+            process.environment = ["VALKYRIE_PASSWORD": String(decoding: Fixture.passphrase, as: UTF8.self)]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...900, using: &random)))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+            // After every kill the repository is consistent: every set is complete and every index entry real.
+            let report = try await Verifier(repository: try await Fixture.reopen(repo)).verify()
+            #expect(report.isClean, "\(report.problems)")
+        }
+        #expect(killed >= 10, "the writer finished too fast to be killed mid-write")
+
+        // The next write completes, reuses packs that landed, and its set restores to the source.
+        let packsBefore = Set(Fixture.files(under: "\(repo)/data"))
+        let repository = try await Fixture.reopen(repo)
+        let (set, _, stats) = try await Fixture.backup(repository, "\(scratch.path)/src")
+        let packsAfter = Set(Fixture.files(under: "\(repo)/data"))
+        #expect(packsBefore.isSubset(of: packsAfter))
+        #expect(stats.newBytes < stats.bytes || packsBefore.isEmpty)
+        let report = try await Verifier(repository: try await Fixture.reopen(repo)).verify(readPercent: 100)
+        #expect(report.isClean, "\(report.problems)")
+        guard case let .tree(tree) = set.snapshot.roots["item"] else { return }
+        _ = try await Restorer(repository: repository).restoreTree(tree, into: "\(scratch.path)/restored")
+        for file in Fixture.files(under: "\(scratch.path)/src") {
+            let rel = String(file.dropFirst("\(scratch.path)/src".count))
+            #expect(FileManager.default.contents(atPath: "\(scratch.path)/restored\(rel)") == FileManager.default.contents(atPath: file))
+        }
+    }
+}
