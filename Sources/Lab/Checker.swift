@@ -87,6 +87,11 @@ public enum Checker {
                 }
             }
         }
+        for vault in try db.vaults() where vault.bucket != nil {
+            if let problem = try await s3.verifyManifest(bucket: vault.bucket!, vaultID: vault.id, files: try db.files(vaultID: vault.id).count) {
+                report.mismatches.append("vault \(vault.name): \(Defaults.bucketManifestKey) \(problem)")
+            }
+        }
         for id in truth.entries.keys.sorted() {
             report.mismatches.append("fs_entry \(id) is in the lab manifest but not reachable through the database")
         }

@@ -9,9 +9,9 @@ public enum Profile: String, CaseIterable, Sendable, Codable {
     var localVaults: Int { [.tiny: 2, .small: 3, .medium: 5, .large: 8][self]! }
     var s3Vaults: Int { [.tiny: 1, .small: 2, .medium: 2, .large: 2][self]! }
     /// Files per vault (the deleted vault gets a tenth).
-    var filesPerVault: Int { [.tiny: 12, .small: 150, .medium: 2_900, .large: 100_000][self]! }
+    var filesPerVault: Int { [.tiny: 12, .small: 150, .medium: 3_700, .large: 100_000][self]! }
     /// Upper bound of an ordinary file's size; sizes are skewed towards small.
-    var maxFileSize: Int { [.tiny: 16 << 10, .small: 256 << 10, .medium: 320 << 10, .large: 4 << 10][self]! }
+    var maxFileSize: Int { [.tiny: 16 << 10, .small: 256 << 10, .medium: 384 << 10, .large: 4 << 10][self]! }
     /// Subfolders per folder and how deep ordinary trees go.
     var fanOut: Int { [.tiny: 2, .small: 4, .medium: 8, .large: 24][self]! }
     var maxDepth: Int { [.tiny: 3, .small: 4, .medium: 5, .large: 6][self]! }

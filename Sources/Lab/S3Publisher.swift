@@ -50,6 +50,17 @@ struct S3Publisher {
         return nil
     }
 
+    /// What is wrong with a bucket's manifest (nil when it lists one object per file of the vault).
+    func verifyManifest(bucket: String, vaultID: Int, files: Int) async throws -> String? {
+        guard let object = try await client.getObjectIfPresent(bucket: bucket, key: Defaults.bucketManifestKey) else { return "is missing" }
+        let manifest = try BucketManifest.parse(object.data)
+        if manifest.vaultID != vaultID { return "names vault \(manifest.vaultID)" }
+        if manifest.objectCount != files || manifest.objects.count != files {
+            return "lists \(manifest.objects.count) objects for \(files) files"
+        }
+        return nil
+    }
+
     /// Deletes every object of a bucket, and the bucket (for `destroy`).
     func empty(bucket: String) async throws {
         guard try await client.bucketExists(bucket) else { return }

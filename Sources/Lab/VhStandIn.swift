@@ -100,8 +100,8 @@ public struct VhStandIn {
             detail = "database: unreachable"
         }
         let code: Int32 = level == "healthy" ? 0 : level == "degraded" ? 1 : 2
-        return Reply(stdout: Data("vh status: \(level)\n  \(detail)\n  tpm: \(TPMMode.swtpm(tcti: TPMMode.defaultSwtpmTCTI).tcti)\n".utf8),
-                     status: code)
+        let tpm = LabSwtpm.runningTCTI(paths) ?? "swtpm, state \(paths.host.swtpmState) (not running)"
+        return Reply(stdout: Data("vh status: \(level)\n  \(detail)\n  tpm: \(tpm)\n".utf8), status: code)
     }
 
     private func vaults(_ state: LabState, json: Bool) throws -> Reply {
