@@ -78,5 +78,9 @@ let package = Package(
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", crypto, "Support"]),
+        .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Support"]),
     ]
 )
