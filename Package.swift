@@ -75,12 +75,8 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, crypto, "Support"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Repository", "Support"], resources: [.copy("Resources")]),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
-        .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "Support"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
-        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Support"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )
