@@ -36,6 +36,7 @@ let package = Package(
         cLibrary("CLibPQ", apt: ["libpq-dev"]),
         cLibrary("CFUSE3", pkgConfig: "fuse3", apt: ["libfuse3-dev"]),
         cLibrary("CSQLite", apt: ["libsqlite3-dev"]),
+        cLibrary("CPOSIX", apt: ["libc6-dev"]),
         .target(name: "Zstd", dependencies: ["CZstd", "Support"]),
         .target(name: "Sodium", dependencies: ["CSodium", "Support"]),
         .target(name: "GPG", dependencies: ["CGPGME", "Support"]),
@@ -44,33 +45,38 @@ let package = Package(
         .target(name: "FUSE", dependencies: ["CFUSE3", "Support"]),
 
         // Shared plumbing: operator-facing errors and exit codes, subprocesses, JSON and time formats.
-        .target(name: "Support"),
+        .target(name: "Support", dependencies: ["SystemShims"]),
+        .target(name: "SystemShims"),
 
         // The modules of DESIGN.md, dependencies pointing down the picture.
         .target(name: "Catalog", dependencies: [grdb, crypto, "CSQLite", "Support"], path: "catalog",
                 exclude: ["canonical-encoding.md"], resources: [.copy("migrations")]),
         .target(name: "S3", dependencies: [crypto, "Support"]),
-        .target(name: "Repository", dependencies: [crypto, "Zstd", "Sodium", "GPG", "TPM", "S3", "Support"]),
+        .target(name: "POSIX", dependencies: ["CPOSIX", "Support"]),
+        .target(name: "Repository", dependencies: [crypto, "Zstd", "Sodium", "GPG", "TPM", "S3", "POSIX", "Support"]),
         .target(name: "Vaulthalla", dependencies: [crypto, "Sodium", "LibPQ", yams, "Support"]),
         .target(name: "Lab", dependencies: ["Vaulthalla", "LibPQ", "GPG", "TPM", "S3", crypto, "Sodium", yams, "Support"]),
         .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Support"], path: "mount"),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
-            argumentParser, logging, yams, "Catalog", "Repository", "Vaulthalla", "Mount", "Support",
+            argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
         // Benchmarks (`swift run -c release catalog-bench`); its `append` mode is also the catalog tests' writer process.
         .executableTarget(name: "catalog-bench", dependencies: ["Catalog", "Support"], path: "bench/catalog-bench"),
+        // The repository's write-path benchmark, also the writer that the crash tests kill.
+        .executableTarget(name: "repository-bench", dependencies: ["Repository", "POSIX", "Support"],
+                          path: "bench/repository-bench"),
 
         // Tests: one target per module, plus the end-to-end tests that drive the binaries.
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "WrapperTests", dependencies: ["Zstd", "Sodium", "GPG", "TPM", "LibPQ", "FUSE", "Support"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, crypto, "Support"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "Support"]),
-        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "Support"]),
-        .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "Support"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Repository", "Support"], resources: [.copy("Resources")]),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
+        .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

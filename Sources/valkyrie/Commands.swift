@@ -8,5 +8,8 @@ extension Valkyrie {
         LogCommand.self,
         CatalogCommand.self,
         VersionCommand.self,
+        InitCommand.self,
+        KeyCommand.self,
+        VerifyCommand.self,
     ]
 }

@@ -9,7 +9,7 @@ enum Main {
     static func main() async {
         let output = Output(json: CommandLine.arguments.contains("--json"))
         do {
-            var command = try Valkyrie.parseAsRoot()
+            var command = try Valkyrie.parseAsRoot(VerifyCommand.expandBareReadData(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

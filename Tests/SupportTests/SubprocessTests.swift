@@ -35,3 +35,26 @@ import Testing
         } catch { Issue.record("unexpected \(error)") }
     }
 }
+
+@Suite struct SubprocessSignalTests {
+    @Test func childrenCanBeStoppedWithSIGTERM() async throws {
+        // From a Swift concurrency thread, whose signal mask blocks signals: the child must still die on SIGTERM.
+        let result = try Subprocess.run("sh", ["-c", "sleep 30 & child=$!; kill -TERM $child; wait $child; echo $?"])
+        #expect(result.stdoutText == "143\n")
+    }
+
+    @Test func selfKilledChildReportsTheSignal() throws {
+        #expect(try Subprocess.run("sh", ["-c", "kill -TERM $$"]).status == 128 + 15)
+    }
+
+    @Test func daemonDoesNotHoldOutputOpen() throws {
+        let start = Date()
+        let result = try Subprocess.run("sh", ["-c", "sleep 5 & echo started"], captureOutput: false)
+        #expect(result.status == 0)
+        #expect(Date().timeIntervalSince(start) < 4)
+    }
+
+    @Test func runsInTheGivenDirectory() throws {
+        #expect(try Subprocess.check("pwd", currentDirectory: "/tmp").stdoutText == "/tmp\n")
+    }
+}

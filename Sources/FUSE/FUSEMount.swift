@@ -1,0 +1,86 @@
+import CFUSE3
+import Foundation
+import Support
+
+/// A read-only FUSE mount of a `ReadOnlyFilesystem`, served by libfuse's multi-threaded loop.
+///
+/// `init` mounts; `run` serves requests until the mount goes away (`unmount`, `fusermount3 -u`, or SIGINT /
+/// SIGTERM / SIGHUP when `handleSignals` is set) and then unmounts cleanly.
+public final class FUSEMount: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Let users other than the mounting one in (the kernel still checks modes: `default_permissions`).
+        public var allowOther = false
+        /// The name `mount` and /proc/mounts show.
+        public var fsName = "valkyrie"
+
+        public init(allowOther: Bool = false, fsName: String = "valkyrie") {
+            self.allowOther = allowOther
+            self.fsName = fsName
+        }
+
+        var mountOptions: String {
+            (["ro", "default_permissions", "fsname=\(fsName)", "subtype=valkyrie"] + (allowOther ? ["allow_other"] : []))
+                .joined(separator: ",")
+        }
+    }
+
+    public let mountpoint: String
+    private let session: OpaquePointer
+    private let dispatcher: Dispatcher
+    private let argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    private let argc: Int
+
+    public init(_ filesystem: any ReadOnlyFilesystem, at mountpoint: String, options: Options = Options()) throws {
+        self.mountpoint = mountpoint
+        dispatcher = Dispatcher(filesystem: filesystem)
+        let words = ["valkyrie", "-o", options.mountOptions]
+        argc = words.count
+        argv = .allocate(capacity: argc + 1)
+        for (index, word) in words.enumerated() { argv[index] = strdup(word) }
+        argv[argc] = nil
+        var ops = Operations.table()
+        var args = fuse_args(argc: Int32(argc), argv: argv, allocated: 0)
+        guard let session = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size,
+                                             Unmanaged.passUnretained(dispatcher).toOpaque()) else {
+            Self.free(argv, argc)
+            throw OperatorError.failed("cannot start a FUSE session", remedy: "check that fuse3 is installed and /dev/fuse exists")
+        }
+        self.session = session
+        guard fuse_session_mount(session, mountpoint) == 0 else {
+            // Every property is set, so deinit runs after this throw and releases the session.
+            throw OperatorError.badInput("cannot mount at \(mountpoint)",
+                                         remedy: "check that it is an empty directory and not already a mount")
+        }
+    }
+
+    /// Serves requests on up to `threads` threads until the filesystem is unmounted or a signal arrives.
+    public func run(threads: Int = 8, handleSignals: Bool = false) throws {
+        if handleSignals { fuse_set_signal_handlers(session) }
+        defer { if handleSignals { fuse_remove_signal_handlers(session) } }
+        let config = fuse_loop_cfg_create()
+        defer { fuse_loop_cfg_destroy(config) }
+        fuse_loop_cfg_set_max_threads(config, UInt32(threads))
+        fuse_loop_cfg_set_idle_threads(config, UInt32(max(1, threads / 2)))
+        let status = fuse_session_loop_mt(session, config)
+        fuse_session_unmount(session)
+        guard status >= 0 else {
+            throw OperatorError.failed("FUSE loop at \(mountpoint) ended with error \(String(cString: strerror(-status)))")
+        }
+    }
+
+    /// Ends `run` from another thread: stops the loop and detaches the mount.
+    public func unmount() {
+        fuse_session_exit(session)
+        umount2(mountpoint, Int32(MNT_DETACH))
+    }
+
+    deinit {
+        fuse_session_destroy(session)
+        Self.free(argv, argc)
+    }
+
+    private static func free(_ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ argc: Int) {
+        for index in 0..<argc { Glibc.free(argv[index]) }
+        argv.deallocate()
+    }
+}

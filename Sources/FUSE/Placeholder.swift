@@ -1,1 +1,0 @@
-// The FUSE module; see DESIGN.md.

@@ -1,0 +1,125 @@
+import Foundation
+import Support
+
+/// A repository in a local folder. Objects are written to a temp file beside their final name, fsynced and
+/// renamed into place, and the folder is fsynced, so a crash leaves either the whole object or none of it.
+public struct LocalBackend: Backend {
+    public let root: URL
+    public var location: String { root.path }
+
+    /// Temp files carry this prefix and are never listed.
+    static let tempPrefix = ".tmp-"
+
+    public init(path: String) {
+        root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+    }
+
+    private func url(_ name: String) -> URL { root.appendingPathComponent(name) }
+
+    public func put(_ name: String, _ data: Data) async throws {
+        // fsync blocks for a while: off the cooperative pool, so chunking and encryption go on meanwhile.
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result { try self.write(name, data) })
+            }
+        }
+    }
+
+    private func write(_ name: String, _ data: Data) throws {
+        let target = url(name)
+        let folder = target.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let temp = folder.appendingPathComponent(Self.tempPrefix + UUID().uuidString)
+            guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
+                throw unavailable("cannot create \(temp.path)")
+            }
+            let handle = try FileHandle(forWritingTo: temp)
+            do {
+                try handle.write(contentsOf: data)
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? FileManager.default.removeItem(at: temp)
+                throw error
+            }
+            // rename(2) replaces atomically; names are content-addressed, so a replaced object is identical.
+            guard rename(temp.path, target.path) == 0 else {
+                try? FileManager.default.removeItem(at: temp)
+                throw unavailable("cannot rename into \(name): \(String(cString: strerror(errno)))")
+            }
+            let dir = try FileHandle(forReadingFrom: folder)
+            try? dir.synchronize()
+            try dir.close()
+        } catch let error as BackendError {
+            throw error
+        } catch {
+            throw unavailable("cannot write \(name): \(error.localizedDescription)")
+        }
+    }
+
+    public func get(_ name: String) async throws -> Data {
+        guard let data = FileManager.default.contents(atPath: url(name).path) else {
+            throw BackendError.notFound(location: location, name: name)
+        }
+        return data
+    }
+
+    public func get(_ name: String, offset: Int, length: Int) async throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: url(name).path) else {
+            throw BackendError.notFound(location: location, name: name)
+        }
+        defer { try? handle.close() }
+        do {
+            try handle.seek(toOffset: UInt64(offset))
+            let data = try handle.read(upToCount: length) ?? Data()
+            guard data.count == length else { throw unavailable("\(name) is shorter than \(offset + length) bytes") }
+            return data
+        } catch let error as BackendError {
+            throw error
+        } catch {
+            throw unavailable("cannot read \(name): \(error.localizedDescription)")
+        }
+    }
+
+    public func size(_ name: String) async throws -> Int? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url(name).path) else { return nil }
+        return (attributes[.size] as? NSNumber)?.intValue
+    }
+
+    public func list(prefix: String) async throws -> [BackendObject] {
+        // Walk only the folder the prefix names (`data/`, `index/`, ...), not the whole repository.
+        let folder = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
+        let start = url(folder)
+        guard let walker = FileManager.default.enumerator(at: start, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else {
+            return []
+        }
+        var objects: [BackendObject] = []
+        let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        for case let file as URL in walker {
+            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
+            guard values?.isRegularFile == true, !file.lastPathComponent.hasPrefix(Self.tempPrefix) else { continue }
+            let path = file.standardizedFileURL.path
+            guard path.hasPrefix(rootPath) else { continue }
+            let name = String(path.dropFirst(rootPath.count))
+            if name.hasPrefix(prefix) { objects.append(BackendObject(name: name, size: values?.fileSize ?? 0)) }
+        }
+        return objects
+    }
+
+    public func delete(_ name: String) async throws {
+        do {
+            try FileManager.default.removeItem(at: url(name))
+        } catch CocoaError.fileNoSuchFile {
+            return
+        } catch {
+            if FileManager.default.fileExists(atPath: url(name).path) {
+                throw unavailable("cannot delete \(name): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    private func unavailable(_ detail: String) -> BackendError {
+        .unavailable(location: location, detail: detail)
+    }
+}

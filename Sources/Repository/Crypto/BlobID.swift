@@ -1,0 +1,81 @@
+import Crypto
+import Foundation
+
+/// A 32-byte identifier: a blob's keyed HMAC-SHA256, or an object's SHA-256. Shown and stored as lowercase hex.
+public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    // Four words rather than a Data: 32 bytes inline, cheap to hash, no allocation per index entry.
+    private let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        var words = [UInt64](repeating: 0, count: 4)
+        for (i, byte) in bytes.enumerated() { words[i / 8] = words[i / 8] << 8 | UInt64(byte) }
+        (a, b, c, d) = (words[0], words[1], words[2], words[3])
+    }
+
+    public init?(hex: String) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 64 else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(32)
+        for i in stride(from: 0, to: 64, by: 2) {
+            guard let hi = Self.nibble(utf8[i]), let lo = Self.nibble(utf8[i + 1]) else { return nil }
+            bytes.append(hi << 4 | lo)
+        }
+        self.init(bytes: bytes)
+    }
+
+    /// SHA-256 of `data`: the name of a stored object.
+    public static func sha256(_ data: Data) -> BlobID {
+        BlobID(bytes: Array(SHA256.hash(data: data)))!
+    }
+
+    public var bytes: [UInt8] {
+        [a, b, c, d].flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) } }
+    }
+
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The first 8 hex digits, for messages.
+    public var short: String { String(hex.prefix(8)) }
+
+    public var description: String { hex }
+
+    /// The first four bytes as a number (for choosing rotating subsets).
+    public var prefix32: UInt32 { UInt32(truncatingIfNeeded: a >> 32) }
+
+    public static func < (lhs: BlobID, rhs: BlobID) -> Bool {
+        (lhs.a, lhs.b, lhs.c, lhs.d) < (rhs.a, rhs.b, rhs.c, rhs.d)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let id = BlobID(hex: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a 64-digit hex id: \(text)")
+        }
+        self = id
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// Where a blob lives: its pack (a number into the pack table) and its pack entry without the id.
+struct BlobLocation: Sendable, Equatable {
+    var pack: UInt32
+    var offset: UInt32
+    var storedLength: UInt32
+    var rawLength: UInt32
+    var type: BlobType
+    var compressed: Bool
+}
+
+/// The in-memory index: every blob of every indexed pack. A value type kept behind the repository's lock.
+struct BlobIndex: Sendable {
+    private(set) var packs: [BlobID] = []
+    private var packNumbers: [BlobID: UInt32] = [:]
+    private var blobs: [BlobID: BlobLocation] = [:]
+
+    var blobCount: Int { blobs.count }
+
+    func location(_ id: BlobID) -> BlobLocation? { blobs[id] }
+
+    func contains(pack: BlobID) -> Bool { packNumbers[pack] != nil }
+
+    func pack(_ number: UInt32) -> BlobID { packs[Int(number)] }
+
+    /// Records a pack and its entries; a blob already indexed elsewhere keeps its first location.
+    mutating func add(pack: BlobID, entries: [PackEntry]) {
+        let number: UInt32
+        if let known = packNumbers[pack] {
+            number = known
+        } else {
+            number = UInt32(packs.count)
+            packs.append(pack)
+            packNumbers[pack] = number
+        }
+        for entry in entries where blobs[entry.id] == nil {
+            blobs[entry.id] = BlobLocation(pack: number, offset: entry.offset, storedLength: entry.storedLength,
+                                           rawLength: entry.rawLength, type: entry.type, compressed: entry.compressed)
+        }
+    }
+
+    /// Every blob, grouped by pack, as pack entries.
+    func entriesByPack() -> [BlobID: [PackEntry]] {
+        var out: [BlobID: [PackEntry]] = [:]
+        for (id, location) in blobs {
+            out[packs[Int(location.pack)], default: []].append(PackEntry(
+                type: location.type, compressed: location.compressed, storedLength: location.storedLength,
+                rawLength: location.rawLength, offset: location.offset, id: id))
+        }
+        return out
+    }
+}
+
+/// An index file: for each pack, its id, entry count and entries (docs/repository-format.md, Index).
+enum IndexFile {
+    static let associatedData = Data("valkyrie index v1".utf8)
+
+    static func encode(_ packs: [(id: BlobID, entries: [PackEntry])]) -> Data {
+        var out = Data()
+        for pack in packs {
+            out.append(contentsOf: pack.id.bytes)
+            out.appendLE(UInt32(pack.entries.count))
+            for entry in pack.entries { entry.encode(into: &out) }
+        }
+        return out
+    }
+
+    static func decode(_ bytes: Data) throws -> [(id: BlobID, entries: [PackEntry])] {
+        var packs: [(id: BlobID, entries: [PackEntry])] = []
+        var position = 0
+        while position < bytes.count {
+            guard position + 36 <= bytes.count else { throw FormatError.truncated }
+            let b = bytes.startIndex + position
+            let id = BlobID(bytes: bytes[b..<(b + 32)])!
+            let count = Int(bytes.readLE(at: b + 32) as UInt32)
+            position += 36
+            var entries: [PackEntry] = []
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                entries.append(try PackEntry.decode(bytes, at: position))
+                position += PackEntry.size
+            }
+            packs.append((id, entries))
+        }
+        return packs
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Support
+
+extension Repository {
+    /// Every set in the repository, oldest first.
+    public func snapshots() async throws -> [StoredSnapshot] {
+        var out: [StoredSnapshot] = []
+        for object in try await backend.list(prefix: "snapshots/") {
+            guard let id = BlobID(hex: String(object.name.dropFirst("snapshots/".count))) else { continue }
+            out.append(StoredSnapshot(id: id, snapshot: try await snapshot(id)))
+        }
+        return out.sorted { ($0.snapshot.time, $0.id) < ($1.snapshot.time, $1.id) }
+    }
+
+    /// The set stored under `id`.
+    public func snapshot(_ id: BlobID) async throws -> Snapshot {
+        let plain = try await loadObject("snapshots/\(id.hex)", kind: "snapshot")
+        return try JSONFormat.decoder().decode(Snapshot.self, from: plain)
+    }
+
+    /// The node at `path` (`a/b/c`, relative to the root; empty for a single-file root), or nil.
+    public func node(at path: String, in root: Snapshot.Root) async throws -> Node? {
+        let parts = path.split(separator: "/").map(String.init)
+        switch root {
+        case let .file(node):
+            return parts.isEmpty || parts == [node.name] ? node : nil
+        case let .tree(id):
+            guard !parts.isEmpty else { return nil }
+            var tree = try await tree(id)
+            for (i, part) in parts.enumerated() {
+                guard let node = tree[part] else { return nil }
+                if i == parts.count - 1 { return node }
+                guard let subtree = node.subtree else { return nil }
+                tree = try await self.tree(subtree)
+            }
+            return nil
+        }
+    }
+
+    /// Up to `length` bytes of a file node from `offset`, fetching only the chunks that hold them.
+    public func read(_ node: Node, offset: Int64, length: Int) async throws -> Data {
+        guard let content = node.content, offset >= 0, length > 0 else { return Data() }
+        var out = Data()
+        let end = offset + Int64(length)
+        var chunkStart: Int64 = 0
+        for id in content {
+            guard let size = rawLength(id).map(Int64.init) else {
+                throw OperatorError.failed("\(backend.location): blob \(id.short) of \(node.name) is not in the index",
+                                           remedy: "run `valkyrie verify` to see which sets and files it affects")
+            }
+            let chunkEnd = chunkStart + size
+            if chunkEnd > offset && chunkStart < end {
+                let data = try await blob(id)
+                let from = Int(max(offset, chunkStart) - chunkStart), to = Int(min(end, chunkEnd) - chunkStart)
+                out.append(data[data.startIndex + from..<data.startIndex + to])
+            }
+            if chunkEnd >= end { break }
+            chunkStart = chunkEnd
+        }
+        return out
+    }
+
+    /// Writes a file node's whole content to `handle`, chunk by chunk.
+    public func write(_ node: Node, to handle: FileHandle) async throws {
+        for id in node.content ?? [] {
+            try handle.write(contentsOf: try await blob(id))
+        }
+    }
+
+    /// Calls `visit` for every node under tree `id`, depth-first, with its path relative to the tree.
+    public func walk(_ id: BlobID, path: String = "", visit: (String, Node) async throws -> Void) async throws {
+        for node in try await tree(id).nodes {
+            let nodePath = path.isEmpty ? node.name : "\(path)/\(node.name)"
+            try await visit(nodePath, node)
+            if let subtree = node.subtree { try await walk(subtree, path: nodePath, visit: visit) }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Support
+import Synchronization
+import Zstd
+
+/// An open repository: its backend, master key, configuration and the index of every blob.
+///
+/// Reading is safe from any number of tasks; writing goes through `SetWriter` (`beginSet()`).
+public final class Repository: Sendable {
+    public let backend: any Backend
+    public let config: RepositoryConfig
+    let key: MasterKey
+    let chunker: Chunker
+    let index = Mutex(BlobIndex())
+    /// Index files already loaded, so `refreshIndex` reads only new ones.
+    private let loadedIndexFiles = Mutex(Set<String>())
+    let cache: BlobCache
+
+    init(backend: any Backend, key: MasterKey, config: RepositoryConfig, cacheBytes: Int) {
+        self.backend = backend
+        self.key = key
+        self.config = config
+        self.chunker = Chunker(key: key.chunker, parameters: config.chunker)
+        self.cache = BlobCache(capacity: cacheBytes)
+    }
+
+    /// Creates a repository on an empty backend with its first key slot, which must be portable.
+    public static func initialize(backend: any Backend, slot: NewKeySlot, label: String,
+                                  cacheBytes: Int = 64 << 20) async throws -> Repository {
+        guard try await backend.size("config") == nil else {
+            throw OperatorError.badInput("\(backend.location) already holds a repository",
+                                         remedy: "use it, or choose an empty location")
+        }
+        guard slot.kind.isPortable else { throw KeyRing.tpmOnly(backend.location) }
+        let key = MasterKey.generate()
+        let config = RepositoryConfig(version: 1, id: BlobID.sha256(Data(UUID().uuidString.utf8)).hex,
+                                      created: Date(), chunker: .standard)
+        let repository = Repository(backend: backend, key: key, config: config, cacheBytes: cacheBytes)
+        // The slot lands before the config: a config without any slot would be an unopenable repository.
+        try await repository.store(slot: slot.make(for: key, label: label))
+        try await backend.put("config", try repository.seal(JSONFormat.encoder().encode(config), kind: "config"))
+        return repository
+    }
+
+    /// Opens a repository with the first slot that `unlock` opens, then loads the index.
+    public static func open(backend: any Backend, unlock: [Unlock], cacheBytes: Int = 64 << 20) async throws -> Repository {
+        guard try await backend.size("config") != nil else {
+            throw OperatorError.badInput("\(backend.location) is not a Valkyrie repository (no config)",
+                                         remedy: "check --repo, or create one with `valkyrie init`")
+        }
+        let key = try await KeyRing.openMasterKey(backend: backend, unlock: unlock)
+        let sealed = try await backend.get("config")
+        let plain: Data
+        do { plain = try key.open(sealed, associatedData: Data("valkyrie config v1".utf8)) } catch {
+            throw OperatorError.failed("\(backend.location): config does not authenticate under the key the slot holds",
+                                       remedy: "the config or the key slot was changed; restore them from a copy")
+        }
+        let config = try JSONFormat.decoder().decode(RepositoryConfig.self, from: plain)
+        guard config.version == 1 else {
+            throw OperatorError.failed("\(backend.location): repository format version \(config.version) is not supported",
+                                       remedy: "use a newer Valkyrie")
+        }
+        let repository = Repository(backend: backend, key: key, config: config, cacheBytes: cacheBytes)
+        try await repository.refreshIndex()
+        return repository
+    }
+
+    /// Loads index files that appeared since the last load (another writer's work). A damaged index file is
+    /// skipped: its packs then count as unindexed, so the next writer re-indexes them from their headers, and
+    /// verify reports it.
+    public func refreshIndex() async throws {
+        let names = try await backend.list(prefix: "index/").map(\.name)
+        let new = loadedIndexFiles.withLock { loaded in names.filter { !loaded.contains($0) } }
+        for name in new {
+            do {
+                let packs = try IndexFile.decode(try await loadObject(name, kind: "index", compressed: true))
+                index.withLock { index in for pack in packs { index.add(pack: pack.id, entries: pack.entries) } }
+                _ = loadedIndexFiles.withLock { $0.insert(name) }
+            } catch let error as BackendError {
+                throw error
+            } catch {
+                continue
+            }
+        }
+    }
+
+    /// Index file names loaded so far.
+    var indexFiles: Set<String> { loadedIndexFiles.withLock { $0 } }
+
+    /// The number of blobs in the index.
+    public var blobCount: Int { index.withLock { $0.blobCount } }
+
+    /// Whether the index holds blob `id`.
+    public func contains(_ id: BlobID) -> Bool { index.withLock { $0.location(id) != nil } }
+
+    // MARK: Objects (config, index, snapshots, verify markers)
+
+    func seal(_ plaintext: Data, kind: String) throws -> Data {
+        try key.seal(plaintext, associatedData: Data("valkyrie \(kind) v1".utf8))
+    }
+
+    /// Stores an encrypted object under `prefix` + the SHA-256 of its bytes; returns that id.
+    @discardableResult
+    func storeObject(_ plaintext: Data, prefix: String, kind: String, compressed: Bool = false) async throws -> BlobID {
+        let body = compressed ? try Zstd.compress(plaintext) : plaintext
+        let sealed = try seal(body, kind: kind)
+        let id = BlobID.sha256(sealed)
+        try await backend.put(prefix + id.hex, sealed)
+        return id
+    }
+
+    /// Reads an object, checks it against its name and decrypts it.
+    func loadObject(_ name: String, kind: String, compressed: Bool = false) async throws -> Data {
+        let sealed = try await backend.get(name)
+        let expected = name.split(separator: "/").last.map(String.init) ?? ""
+        guard BlobID.sha256(sealed).hex == expected,
+              let plain = try? key.open(sealed, associatedData: Data("valkyrie \(kind) v1".utf8)) else {
+            throw OperatorError.failed("\(backend.location): \(name) is damaged (its content does not match its name or does not authenticate)",
+                                       remedy: "run `valkyrie verify` to see what it affects")
+        }
+        return compressed ? try Zstd.decompress(plain, limit: 1 << 30) : plain
+    }
+
+    // MARK: Blobs
+
+    /// The plaintext of blob `id`, authenticated and checked against its id. Cached.
+    public func blob(_ id: BlobID) async throws -> Data {
+        if let cached = cache[id] { return cached }
+        guard let location = index.withLock({ index in index.location(id).map { ($0, index.pack($0.pack)) } }) else {
+            throw OperatorError.failed("\(backend.location): blob \(id.short) is not in the index",
+                                       remedy: "run `valkyrie verify` to see which sets and files it affects")
+        }
+        let stored = try await backend.get(PackFormat.name(location.1), offset: Int(location.0.offset),
+                                           length: Int(location.0.storedLength))
+        let plain = try decodeBlob(stored, id: id, location: location.0, pack: location.1)
+        cache[id] = plain
+        return plain
+    }
+
+    /// Decrypts, decompresses and checks one stored blob.
+    func decodeBlob(_ stored: Data, id: BlobID, location: BlobLocation, pack: BlobID) throws -> Data {
+        let entry = PackEntry(type: location.type, compressed: location.compressed, storedLength: location.storedLength,
+                              rawLength: location.rawLength, offset: location.offset, id: id)
+        do {
+            let bytes = try key.open(stored, associatedData: entry.associatedData)
+            let plain = try BlobCompression.unpack(bytes, compressed: entry.compressed, rawLength: Int(entry.rawLength))
+            guard plain.count == Int(entry.rawLength), key.blobID(plain) == id else { throw SealingError.authenticationFailed }
+            return plain
+        } catch {
+            throw OperatorError.failed("\(backend.location): blob \(id.short) in pack \(pack.short) is damaged",
+                                       remedy: "run `valkyrie verify --read-data` to see which sets and files it affects")
+        }
+    }
+
+    /// The tree stored as blob `id`.
+    public func tree(_ id: BlobID) async throws -> Tree {
+        try JSONFormat.decoder().decode(Tree.self, from: try await blob(id))
+    }
+
+    /// The plaintext length of blob `id`, from the index.
+    func rawLength(_ id: BlobID) -> Int? {
+        index.withLock { $0.location(id).map { Int($0.rawLength) } }
+    }
+}
+
+/// The repository's `config` object.
+public struct RepositoryConfig: Sendable, Codable, Equatable {
+    public var version: Int
+    public var id: String
+    public var created: Date
+    public var chunker: Chunker.Parameters
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Support
+import Synchronization
+
+/// One writing session: stores blobs into packs, then commits an index and a set (snapshot).
+///
+/// Write order is packs, then the index file naming them, then the snapshot, so a crash leaves nothing that
+/// points at missing data. Safe to call from many tasks at once: hashing, compression and encryption run in
+/// the caller's task; only appending to the open pack takes the lock.
+public final class SetWriter: Sendable {
+    public let repository: Repository
+    /// Packs are closed at this size.
+    let packSize: Int
+    private let state = Mutex(State())
+
+    private struct State {
+        var dataPack = OpenPack()
+        var treePack = OpenPack()
+        /// Blobs stored in this session and not yet in the repository's index.
+        var pending = Set<BlobID>()
+        /// Packs this session wrote or adopted, for its next index file.
+        var packs: [(id: BlobID, entries: [PackEntry])] = []
+        var statistics = WriteStatistics()
+    }
+
+    private struct OpenPack {
+        var bytes = Data()
+        var entries: [PackEntry] = []
+    }
+
+    init(repository: Repository, packSize: Int) {
+        self.repository = repository
+        self.packSize = packSize
+    }
+
+    /// What this session has done so far.
+    public var statistics: WriteStatistics { state.withLock { $0.statistics } }
+
+    /// Stores `plaintext` as a blob unless the repository already has it; returns its id.
+    @discardableResult
+    public func save(_ plaintext: Data, type: BlobType) async throws -> BlobID {
+        let key = repository.key
+        let id = key.blobID(plaintext)
+        let isNew = state.withLock { state in
+            state.statistics.blobs += 1
+            state.statistics.bytes += Int64(plaintext.count)
+            if state.pending.contains(id) || repository.contains(id) { return false }
+            state.pending.insert(id)
+            state.statistics.newBlobs += 1
+            state.statistics.newBytes += Int64(plaintext.count)
+            return true
+        }
+        guard isNew else { return id }
+        let (bytes, compressed) = try BlobCompression.pack(plaintext)
+        var entry = PackEntry(type: type, compressed: compressed, storedLength: UInt32(bytes.count + Sealing.overhead),
+                              rawLength: UInt32(plaintext.count), offset: 0, id: id)
+        let sealed = try key.seal(bytes, associatedData: entry.associatedData)
+        let full: OpenPack? = state.withLock { state in
+            state.statistics.storedBytes += Int64(sealed.count)
+            // Appended in place: a copy of the open pack would copy up to 16 MiB per blob.
+            func add(to pack: inout OpenPack) -> OpenPack? {
+                entry.offset = UInt32(pack.bytes.count)
+                pack.bytes.append(sealed)
+                pack.entries.append(entry)
+                guard pack.bytes.count >= packSize else { return nil }
+                defer { pack = OpenPack() }
+                return pack
+            }
+            return type == .data ? add(to: &state.dataPack) : add(to: &state.treePack)
+        }
+        if let full { try await upload(full) }
+        return id
+    }
+
+    /// Uploads the packs still open.
+    public func flush() async throws {
+        let open = state.withLock { state in
+            defer { (state.dataPack, state.treePack) = (OpenPack(), OpenPack()) }
+            return [state.dataPack, state.treePack].filter { !$0.entries.isEmpty }
+        }
+        for pack in open { try await upload(pack) }
+    }
+
+    private func upload(_ pack: OpenPack) async throws {
+        let bytes = try PackFormat.finish(blobs: pack.bytes, entries: pack.entries, key: repository.key)
+        let id = BlobID.sha256(bytes)
+        try await repository.backend.put(PackFormat.name(id), bytes)
+        repository.index.withLock { $0.add(pack: id, entries: pack.entries) }
+        state.withLock { state in
+            state.packs.append((id, pack.entries))
+            state.statistics.packs += 1
+            for entry in pack.entries { state.pending.remove(entry.id) }
+        }
+    }
+
+    /// Packs that landed without an index (a writer that crashed, or one still running) join this session:
+    /// their blobs are reused and the next index file names them.
+    func adoptUnindexedPacks() async throws {
+        let objects = try await repository.backend.list(prefix: "data/")
+        for object in objects {
+            guard let id = BlobID(hex: String(object.name.split(separator: "/").last ?? "")),
+                  !repository.index.withLock({ $0.contains(pack: id) }) else { continue }
+            // A pack that cannot be read is left for verify to report; it is never referenced.
+            guard let entries = try? await PackFormat.readEntries(pack: object.name, size: object.size,
+                                                                   backend: repository.backend, key: repository.key)
+            else { continue }
+            repository.index.withLock { $0.add(pack: id, entries: entries) }
+            state.withLock { state in
+                state.packs.append((id, entries))
+                state.statistics.adoptedPacks += 1
+            }
+        }
+    }
+
+    /// Uploads open packs and writes one index file naming every pack of this session.
+    public func writeIndex() async throws {
+        try await flush()
+        let packs = state.withLock { state in
+            defer { state.packs = [] }
+            return state.packs
+        }
+        guard !packs.isEmpty else { return }
+        try await repository.storeObject(IndexFile.encode(packs), prefix: "index/", kind: "index", compressed: true)
+    }
+
+    /// Finishes the set: packs, then the index, then the snapshot. Returns the stored snapshot.
+    public func commit(metadata: JSONValue, roots: [String: Snapshot.Root], time: Date = Date()) async throws -> StoredSnapshot {
+        try await writeIndex()
+        let snapshot = Snapshot(time: time, metadata: metadata, roots: roots)
+        let id = try await repository.storeObject(JSONFormat.encoder().encode(snapshot), prefix: "snapshots/", kind: "snapshot")
+        return StoredSnapshot(id: id, snapshot: snapshot)
+    }
+}
+
+/// Counts of one writing session.
+public struct WriteStatistics: Sendable, Codable, Equatable {
+    /// Blobs and plaintext bytes offered, new or not.
+    public var blobs = 0
+    public var bytes: Int64 = 0
+    /// Blobs and plaintext bytes not already in the repository.
+    public var newBlobs = 0
+    public var newBytes: Int64 = 0
+    /// Bytes written into packs (compressed, encrypted).
+    public var storedBytes: Int64 = 0
+    public var packs = 0
+    /// Packs found without an index and reused.
+    public var adoptedPacks = 0
+}
+
+extension Repository {
+    /// Starts a writing session; packs an interrupted writer left behind are adopted first.
+    public func beginSet(packSize: Int = 16 << 20) async throws -> SetWriter {
+        try await refreshIndex()
+        let writer = SetWriter(repository: self, packSize: packSize)
+        try await writer.adoptUnindexedPacks()
+        return writer
+    }
+}

@@ -1,1 +1,0 @@
-// The Vaulthalla module; see DESIGN.md.

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Repository
+import S3
+import Support
+
+/// Where the repository is and how to open it, for every command that touches one.
+struct RepositoryOptions: ParsableArguments {
+    @Option(name: .long, help: "Repository: a folder or s3://bucket/prefix (default: $VALKYRIE_REPOSITORY, the config's `repository`, /var/backups/valkyrie).")
+    var repo: String?
+
+    @Option(name: .customLong("password-file"), help: "File holding the repository passphrase (default: $VALKYRIE_PASSWORD).")
+    var passwordFile: String?
+
+    static let defaultLocation = "/var/backups/valkyrie"
+
+    /// `--repo`, then `$VALKYRIE_REPOSITORY`, then the config's `repository`, then the default.
+    func location(_ config: Configuration) -> String {
+        repo ?? ProcessInfo.processInfo.environment["VALKYRIE_REPOSITORY"] ?? config.repository ?? Self.defaultLocation
+    }
+
+    func backend(_ config: Configuration) throws -> any Backend {
+        let location = location(config)
+        guard location.hasPrefix("s3://") else { return LocalBackend(path: location) }
+        // Endpoint, region and path style from the config's `s3`; credentials from there or the environment.
+        let settings = config.s3, environment = ProcessInfo.processInfo.environment
+        let region = settings?.region ?? environment["AWS_DEFAULT_REGION"] ?? environment["AWS_REGION"] ?? "us-east-1"
+        let endpointText = settings?.endpoint ?? "https://s3.\(region).amazonaws.com"
+        guard let endpoint = URL(string: endpointText), endpoint.scheme == "http" || endpoint.scheme == "https" else {
+            throw OperatorError.badInput("S3 endpoint \(endpointText) is not an http(s) URL", remedy: "fix s3.endpoint in the config")
+        }
+        var credentials: S3Credentials?
+        if let keyID = settings?.accessKeyID {
+            guard let secret = settings?.secretAccessKey else {
+                throw OperatorError.badInput("the config's s3.access_key_id has no s3.secret_access_key",
+                                             remedy: "set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+            }
+            credentials = S3Credentials(accessKeyID: keyID, secretAccessKey: secret)
+        }
+        return try S3Backend(location: location, endpoint: endpoint, region: region,
+                             pathStyle: settings?.pathStyle ?? true, credentials: credentials)
+    }
+
+    /// The passphrase from `--password-file` or `$VALKYRIE_PASSWORD`, never from a flag value.
+    func passphrase() throws -> Data? {
+        if let passwordFile {
+            guard let data = FileManager.default.contents(atPath: passwordFile) else {
+                throw OperatorError.badInput("password file \(passwordFile) cannot be read", remedy: "check the path and its permissions")
+            }
+            return Self.trimmingNewline(data)
+        }
+        return ProcessInfo.processInfo.environment["VALKYRIE_PASSWORD"].map { Data($0.utf8) }
+    }
+
+    @Option(name: .long, help: "TPM for TPM slots, as a TCTI (default: $VALKYRIE_TPM_TCTI, the config's `tpm_tcti`).")
+    var tcti: String?
+
+    /// The TPM to use: `--tcti`, `$VALKYRIE_TPM_TCTI`, the config's `tpm_tcti`.
+    func tpm(_ config: Configuration) -> String? {
+        tcti ?? ProcessInfo.processInfo.environment["VALKYRIE_TPM_TCTI"] ?? config.tpmTCTI
+    }
+
+    /// Every credential the operator offers, in the order they are tried: passphrase, TPM, then the GPG
+    /// keyring of $GNUPGHOME (tried only when the repository has GPG slots).
+    func unlockMethods(_ config: Configuration) throws -> [Unlock] {
+        var methods: [Unlock] = []
+        if let passphrase = try passphrase() { methods.append(.passphrase(passphrase)) }
+        if let tcti = tpm(config) { methods.append(.tpm(tcti: tcti)) }
+        methods.append(.gpg(homeDirectory: nil))
+        return methods
+    }
+
+    /// Opens the repository with the operator's credentials.
+    func open(_ global: GlobalOptions) async throws -> Repository {
+        let config = try global.loadConfiguration()
+        return try await Repository.open(backend: try backend(config), unlock: try unlockMethods(config))
+    }
+
+    static func trimmingNewline(_ data: Data) -> Data {
+        var data = data
+        while let last = data.last, last == 0x0A || last == 0x0D { data.removeLast() }
+        return data
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of LabTests come with their issue.

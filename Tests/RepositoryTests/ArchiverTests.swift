@@ -1,0 +1,50 @@
+import Foundation
+import POSIX
+@testable import Repository
+import Synchronization
+import Testing
+
+@Suite struct ArchiverTests {
+    @Test("with a parent tree, unchanged files are not re-read and a changed one is")
+    func parentSkipsUnchanged() async throws {
+        let scratch = Scratch()
+        var random = SplitMix64(seed: 41)
+        for i in 0..<5 { scratch.write("src/dir/file\(i)", Data(random.bytes(50_000))) }
+        let repository = try await Fixture.repository(scratch.sub("repo"))
+        let (first, firstRun, _) = try await Fixture.backup(repository, "\(scratch.path)/src")
+        #expect(firstRun.progress.unchangedFiles == 0 && firstRun.progress.files == 5)
+        scratch.write("src/dir/file3", Data(random.bytes(50_000)))
+        guard case let .tree(parent) = first.snapshot.roots["item"] else { return }
+        let (_, second, stats) = try await Fixture.backup(repository, "\(scratch.path)/src", parent: parent)
+        #expect(second.progress.unchangedFiles == 4 && second.progress.files == 5)
+        #expect(second.progress.bytesRead == 50_000)
+        #expect(stats.newBlobs == 1 + 2) // the changed file, its folder's tree, the root tree
+    }
+
+    @Test("the exclude predicate leaves out matching paths")
+    func exclude() async throws {
+        let scratch = Scratch()
+        scratch.write("src/keep.txt", Data("k".utf8))
+        scratch.write("src/.cache/skip.txt", Data("s".utf8))
+        let repository = try await Fixture.repository(scratch.sub("repo"))
+        let writer = try await repository.beginSet()
+        let result = try await writer.storeDirectory(at: "\(scratch.path)/src",
+                                                     options: ArchiveOptions(exclude: { path, _ in path == ".cache" }))
+        try await writer.flush() // blobs are readable once their pack has landed
+        #expect(try await repository.tree(result.tree).nodes.map(\.name) == ["keep.txt"])
+    }
+
+    @Test("progress is reported while files are read")
+    func progress() async throws {
+        let scratch = Scratch()
+        var random = SplitMix64(seed: 42)
+        scratch.write("src/a", Data(random.bytes(700_000)))
+        let repository = try await Fixture.repository(scratch.sub("repo"))
+        let writer = try await repository.beginSet()
+        let seen = Mutex(Int64(0))
+        _ = try await writer.storeDirectory(at: "\(scratch.path)/src", options: ArchiveOptions(progress: { progress in
+            seen.withLock { $0 = max($0, progress.bytesRead) }
+        }))
+        #expect(seen.withLock { $0 } == 700_000)
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of RepositoryTests come with their issue.

@@ -1,1 +1,0 @@
-// Tests of S3Tests come with their issue.

@@ -1,1 +1,0 @@
-// Tests of VaulthallaTests come with their issue.
