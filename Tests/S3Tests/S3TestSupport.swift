@@ -126,9 +126,10 @@ final class FaultProxy: @unchecked Sendable {
         return try JSONDecoder().decode(Counts.self, from: data)
     }
 
+    /// SIGKILL, as for `AuthenticatingMoto`: SIGTERM may be blocked in a child spawned from a test thread.
     func stop() {
         try? stdin.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
