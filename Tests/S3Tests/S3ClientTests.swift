@@ -173,3 +173,20 @@ import Testing
         } throws: { isOperatorError($0, status: .failed, mentioning: "after 3 attempts", "http://127.0.0.1:9") }
     }
 }
+
+@Suite struct S3MultipartFailureTests {
+    @Test func aFailedPartAbortsTheUpload() async throws {
+        try await MotoS3.withBucket("abort") { direct, bucket in
+            try await FaultProxy.with(upstream: try MotoS3.endpoint(), failRate: 0, cutRate: 0, deny: "AccessDenied",
+                                      denyMatching: "partNumber=2&") { proxy in
+                let client = try MotoS3.client(endpoint: proxy.endpoint,
+                                               multipart: MultipartPolicy(threshold: 6 * 1024 * 1024, partSize: 5 * 1024 * 1024))
+                await #expect {
+                    try await client.putObject(bucket: bucket, key: "packs/doomed", data: MotoS3.random(12 * 1024 * 1024, seed: 3))
+                } throws: { isOperatorError($0, status: .usage, mentioning: "UploadPart", "AccessDenied", "s3://\(bucket)/packs/doomed") }
+            }
+            #expect(try await direct.headObject(bucket: bucket, key: "packs/doomed") == nil, "no object appeared")
+            #expect(try await direct.unfinishedUploads(bucket: bucket).isEmpty, "the upload was aborted, its parts freed")
+        }
+    }
+}

@@ -89,7 +89,8 @@ final class FaultProxy: @unchecked Sendable {
         var forwarded: Int
     }
 
-    init(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, deny: String? = nil) throws {
+    init(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, deny: String? = nil,
+         denyMatching: String? = nil) throws {
         guard let script = Bundle.module.url(forResource: "fault_proxy", withExtension: "py", subdirectory: "Resources") else {
             throw OperatorError.failed("fault_proxy.py is missing from the S3Tests bundle")
         }
@@ -98,6 +99,7 @@ final class FaultProxy: @unchecked Sendable {
         var arguments = [script.path, upstream.absoluteString, "--fail-rate", String(failRate), "--cut-rate",
                          String(cutRate), "--seed", String(seed)]
         if let deny { arguments += ["--deny", deny] }
+        if let denyMatching { arguments += ["--deny-matching", denyMatching] }
         process.arguments = arguments
         let out = Pipe()
         stdin = Pipe()
@@ -135,8 +137,9 @@ final class FaultProxy: @unchecked Sendable {
 
     /// Runs `body` with a started proxy and stops it afterwards, also when `body` throws.
     static func with<T>(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, deny: String? = nil,
-                        _ body: (FaultProxy) async throws -> T) async throws -> T {
-        let proxy = try FaultProxy(upstream: upstream, failRate: failRate, cutRate: cutRate, seed: seed, deny: deny)
+                        denyMatching: String? = nil, _ body: (FaultProxy) async throws -> T) async throws -> T {
+        let proxy = try FaultProxy(upstream: upstream, failRate: failRate, cutRate: cutRate, seed: seed, deny: deny,
+                                   denyMatching: denyMatching)
         do {
             let result = try await body(proxy)
             proxy.stop()
