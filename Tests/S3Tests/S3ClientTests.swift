@@ -129,6 +129,9 @@ import Testing
         await #expect {
             try await client.listObjects(bucket: bucket)
         } throws: { isOperatorError($0, status: .usage, mentioning: "NoSuchBucket", "ListObjectsV2") }
+        await #expect {
+            try await client.headObject(bucket: bucket, key: "k")
+        } throws: { isOperatorError($0, status: .usage, mentioning: "NoSuchBucket", "HeadObject") }
 
         try await MotoS3.withBucket("nokey") { client, bucket in
             #expect(try await client.headObject(bucket: bucket, key: "missing/key") == nil)
