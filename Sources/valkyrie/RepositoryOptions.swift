@@ -21,7 +21,10 @@ struct RepositoryOptions: ParsableArguments {
     func backend(_ config: Configuration) throws -> any Backend {
         let location = location(config)
         if location.hasPrefix("s3://") {
-            throw OperatorError.badInput("\(location): this build has no S3 backend", remedy: "use a local folder")
+            let s3 = config.s3
+            return try S3Backend(location: location, settings: S3BackendSettings(
+                endpoint: s3?.endpoint, region: s3?.region, pathStyle: s3?.pathStyle,
+                accessKeyID: s3?.accessKeyID, secretAccessKey: s3?.secretAccessKey))
         }
         return LocalBackend(path: location)
     }
