@@ -58,7 +58,7 @@ let package = Package(
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
-            argumentParser, logging, yams, "Catalog", "Repository", "Vaulthalla", "Mount", "Support",
+            argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
         // The repository's write-path benchmark, also the writer that the crash tests kill.
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "WrapperTests", dependencies: ["Zstd", "Sodium", "GPG", "TPM", "LibPQ", "FUSE", "Support"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, "Support"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Repository", "Support"], resources: [.copy("Resources")]),
-        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", crypto, "Support"]),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Support"]),

@@ -48,13 +48,12 @@ public final class Repository: Sendable {
             throw OperatorError.badInput("\(backend.location) is not a Valkyrie repository (no config)",
                                          remedy: "check --repo, or create one with `valkyrie init`")
         }
-        let key = try await KeyRing.openMasterKey(backend: backend, unlock: unlock)
         let sealed = try await backend.get("config")
-        let plain: Data
-        do { plain = try key.open(sealed, associatedData: Data("valkyrie config v1".utf8)) } catch {
-            throw OperatorError.failed("\(backend.location): config does not authenticate under the key the slot holds",
-                                       remedy: "the config or the key slot was changed; restore them from a copy")
+        let configAD = Data("valkyrie config v1".utf8)
+        let key = try await KeyRing.openMasterKey(backend: backend, unlock: unlock) { key in
+            (try? key.open(sealed, associatedData: configAD)) != nil
         }
+        let plain = try key.open(sealed, associatedData: configAD)
         let config = try JSONFormat.decoder().decode(RepositoryConfig.self, from: plain)
         guard config.version == 1 else {
             throw OperatorError.failed("\(backend.location): repository format version \(config.version) is not supported",
@@ -65,14 +64,22 @@ public final class Repository: Sendable {
         return repository
     }
 
-    /// Loads index files that appeared since the last load (another writer's work).
+    /// Loads index files that appeared since the last load (another writer's work). A damaged index file is
+    /// skipped: its packs then count as unindexed, so the next writer re-indexes them from their headers, and
+    /// verify reports it.
     public func refreshIndex() async throws {
         let names = try await backend.list(prefix: "index/").map(\.name)
         let new = loadedIndexFiles.withLock { loaded in names.filter { !loaded.contains($0) } }
         for name in new {
-            let packs = try IndexFile.decode(try await loadObject(name, kind: "index", compressed: true))
-            index.withLock { index in for pack in packs { index.add(pack: pack.id, entries: pack.entries) } }
-            _ = loadedIndexFiles.withLock { $0.insert(name) }
+            do {
+                let packs = try IndexFile.decode(try await loadObject(name, kind: "index", compressed: true))
+                index.withLock { index in for pack in packs { index.add(pack: pack.id, entries: pack.entries) } }
+                _ = loadedIndexFiles.withLock { $0.insert(name) }
+            } catch let error as BackendError {
+                throw error
+            } catch {
+                continue
+            }
         }
     }
 

@@ -11,6 +11,13 @@ struct Configuration: Decodable, Sendable {
     var catalog: String?
     /// S3-compatible object storage settings for an `s3://` repository.
     var s3: S3Settings?
+    /// The TPM for TPM key slots, as a TCTI string (`device:/dev/tpmrm0`).
+    var tpmTCTI: String?
+
+    enum CodingKeys: String, CodingKey {
+        case repository, catalog, s3
+        case tpmTCTI = "tpm_tcti"
+    }
 
     struct S3Settings: Decodable, Sendable {
         var endpoint: String?

@@ -54,6 +54,12 @@ struct KeyAddCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Add a passphrase slot.")
     var passphrase = false
 
+    @Option(name: .long, help: "Add a GPG slot for this key fingerprint (its public key must be in the keyring).")
+    var gpg: String?
+
+    @Flag(name: .long, help: "Add a TPM slot, sealed by the TPM of --tcti.")
+    var tpm = false
+
     @Option(name: .customLong("new-password-file"), help: "File holding the new passphrase (default: $VALKYRIE_NEW_PASSWORD).")
     var newPasswordFile: String?
 
@@ -61,12 +67,26 @@ struct KeyAddCommand: AsyncParsableCommand {
     var label: String?
 
     func validate() throws {
-        guard passphrase else { throw ValidationError("say which kind of slot to add: --passphrase") }
+        guard [passphrase, gpg != nil, tpm].filter({ $0 }).count == 1 else {
+            throw ValidationError("say which one kind of slot to add: --passphrase, --gpg FINGERPRINT or --tpm")
+        }
     }
 
     func run() async throws {
+        let config = try global.loadConfiguration()
+        let new: NewKeySlot
+        if let gpg {
+            new = .gpg(fingerprint: gpg)
+        } else if tpm {
+            guard let tcti = repository.tpm(config) else {
+                throw OperatorError.badInput("no TPM given for the TPM slot", remedy: "give --tcti, $VALKYRIE_TPM_TCTI or the config's tpm_tcti")
+            }
+            new = .tpm(tcti: tcti)
+        } else {
+            new = .passphrase(try newPassphrase())
+        }
         let repo = try await repository.open(global)
-        let slot = try await repo.addSlot(.passphrase(try newPassphrase()), label: label ?? "passphrase")
+        let slot = try await repo.addSlot(new, label: label ?? (gpg != nil ? "gpg" : tpm ? "tpm" : "passphrase"))
         global.output.emit(SlotSummary(slot)) { "added \(slot.title)" }
     }
 

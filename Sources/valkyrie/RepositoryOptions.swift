@@ -20,13 +20,12 @@ struct RepositoryOptions: ParsableArguments {
 
     func backend(_ config: Configuration) throws -> any Backend {
         let location = location(config)
-        if location.hasPrefix("s3://") {
-            let s3 = config.s3
-            return try S3Backend(location: location, settings: S3BackendSettings(
-                endpoint: s3?.endpoint, region: s3?.region, pathStyle: s3?.pathStyle,
-                accessKeyID: s3?.accessKeyID, secretAccessKey: s3?.secretAccessKey))
-        }
-        return LocalBackend(path: location)
+        guard location.hasPrefix("s3://") else { return LocalBackend(path: location) }
+        // Endpoint, region, path style and credentials from the config's `s3`, defaults from the environment.
+        let s3 = config.s3
+        return try S3Backend(location: location, settings: S3BackendSettings(
+            endpoint: s3?.endpoint, region: s3?.region, pathStyle: s3?.pathStyle,
+            accessKeyID: s3?.accessKeyID, secretAccessKey: s3?.secretAccessKey))
     }
 
     /// The passphrase from `--password-file` or `$VALKYRIE_PASSWORD`, never from a flag value.
@@ -40,17 +39,28 @@ struct RepositoryOptions: ParsableArguments {
         return ProcessInfo.processInfo.environment["VALKYRIE_PASSWORD"].map { Data($0.utf8) }
     }
 
-    /// Every credential the operator offers, in the order they are tried.
-    func unlockMethods() throws -> [Unlock] {
+    @Option(name: .long, help: "TPM for TPM slots, as a TCTI (default: $VALKYRIE_TPM_TCTI, the config's `tpm_tcti`).")
+    var tcti: String?
+
+    /// The TPM to use: `--tcti`, `$VALKYRIE_TPM_TCTI`, the config's `tpm_tcti`.
+    func tpm(_ config: Configuration) -> String? {
+        tcti ?? ProcessInfo.processInfo.environment["VALKYRIE_TPM_TCTI"] ?? config.tpmTCTI
+    }
+
+    /// Every credential the operator offers, in the order they are tried: passphrase, TPM, then the GPG
+    /// keyring of $GNUPGHOME (tried only when the repository has GPG slots).
+    func unlockMethods(_ config: Configuration) throws -> [Unlock] {
         var methods: [Unlock] = []
         if let passphrase = try passphrase() { methods.append(.passphrase(passphrase)) }
+        if let tcti = tpm(config) { methods.append(.tpm(tcti: tcti)) }
+        methods.append(.gpg(homeDirectory: nil))
         return methods
     }
 
     /// Opens the repository with the operator's credentials.
     func open(_ global: GlobalOptions) async throws -> Repository {
         let config = try global.loadConfiguration()
-        return try await Repository.open(backend: try backend(config), unlock: try unlockMethods())
+        return try await Repository.open(backend: try backend(config), unlock: try unlockMethods(config))
     }
 
     static func trimmingNewline(_ data: Data) -> Data {

@@ -49,6 +49,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     static func describe(_ report: VerifyReport) -> String {
         var lines = ["\(report.snapshots) sets, \(report.indexFiles) index files, \(report.packs) packs, \(report.blobs) blobs"]
+        if report.unindexedPacks > 0 {
+            lines.append("\(report.unindexedPacks) packs without an index (an interrupted write; the next backup reuses them)")
+        }
         if report.packsRead > 0 || report.subset != nil {
             let subset = report.subset.map { " (subset \($0.bucket + 1) of \($0.of))" } ?? ""
             lines.append("read and authenticated \(report.packsRead) packs\(subset)")

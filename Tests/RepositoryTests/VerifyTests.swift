@@ -75,6 +75,28 @@ import Testing
         #expect(affected == ["item/docs/report.pdf", "item/notes.txt"])
     }
 
+    @Test("a damaged index file is named by verify; the next write re-indexes its packs from their headers")
+    func damagedIndex() async throws {
+        let scratch = Scratch()
+        _ = try await Self.setUp(scratch)
+        let indexFile = try #require(Fixture.files(under: "\(scratch.path)/repo/index").first)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: indexFile))
+        bytes[bytes.count - 3] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: indexFile))
+
+        let repository = try await Fixture.reopen("\(scratch.path)/repo")
+        let report = try await Verifier(repository: repository).verify()
+        #expect(report.problems.contains { $0.object.hasPrefix("index/") })
+        #expect(report.unindexedPacks == 2)
+        // The root tree is unindexed too, so the whole item is named.
+        #expect(report.problems.contains { $0.affects.contains { $0.hasSuffix(":item/") } })
+
+        _ = try await Fixture.backup(repository, "\(scratch.path)/source")
+        let after = try await Verifier(repository: try await Fixture.reopen("\(scratch.path)/repo")).verify(readPercent: 100)
+        #expect(after.problems.map(\.object) == [String(indexFile.dropFirst("\(scratch.path)/repo/".count))])
+        #expect(after.unindexedPacks == 0)
+    }
+
     @Test("--read-data=P reads a rotating subset; ceil(100/P) runs read every pack once")
     func rotatingSubsets() async throws {
         let scratch = Scratch()

@@ -2,7 +2,7 @@
 //
 //   repository-bench throughput [--mib N] [--dir DIR]   read+chunk+hash+compress+encrypt+pack+write, both kinds
 //                                                        of data, then the index memory per blob
-//   repository-bench write REPO SOURCE                  stores SOURCE as one set in REPO ($VALKYRIE_PASSWORD),
+//   repository-bench write REPO SOURCE [PACK_KIB]       stores SOURCE as one set in REPO ($VALKYRIE_PASSWORD),
 //                                                        printing the set id and statistics as JSON
 import Foundation
 import POSIX
@@ -12,6 +12,11 @@ import Support
 
 @main
 enum RepositoryBench {
+    /// One result line, written at once (stdout is a file or pipe when the bench is logged).
+    static func report(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         do {
@@ -20,10 +25,11 @@ enum RepositoryBench {
                 arguments.removeFirst()
                 try await throughput(mib: Int(option("--mib", arguments) ?? "") ?? 2048,
                                      directory: option("--dir", arguments) ?? NSTemporaryDirectory())
-            case "write" where arguments.count == 3:
-                try await write(repository: arguments[1], source: arguments[2])
+            case "write" where arguments.count == 3 || arguments.count == 4:
+                try await write(repository: arguments[1], source: arguments[2],
+                                packSize: arguments.count == 4 ? (Int(arguments[3]) ?? 16 << 10) << 10 : 16 << 20)
             default:
-                FileHandle.standardError.write(Data("usage: repository-bench throughput [--mib N] [--dir DIR] | write REPO SOURCE\n".utf8))
+                FileHandle.standardError.write(Data("usage: repository-bench throughput [--mib N] [--dir DIR] | write REPO SOURCE [PACK_KIB]\n".utf8))
                 exit(2)
             }
         } catch {
@@ -36,24 +42,23 @@ enum RepositoryBench {
         arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
     }
 
-    static func write(repository path: String, source: String) async throws {
+    static func write(repository path: String, source: String, packSize: Int) async throws {
         let passphrase = Data((ProcessInfo.processInfo.environment["VALKYRIE_PASSWORD"] ?? "").utf8)
         let backend = LocalBackend(path: path)
         let repo = try await (try await backend.size("config")) == nil
             ? Repository.initialize(backend: backend, slot: .passphrase(passphrase, cost: .interactive), label: "bench")
             : Repository.open(backend: backend, unlock: [.passphrase(passphrase)])
-        let writer = try await repo.beginSet()
+        let writer = try await repo.beginSet(packSize: packSize)
         let result = try await writer.storeDirectory(at: source)
         let set = try await writer.commit(metadata: .object(["source": .string(source)]), roots: ["source": .tree(result.tree)])
         struct Report: Encodable { let set: String; let statistics: WriteStatistics }
-        let report = try JSONFormat.encoder().encode(Report(set: set.id.hex, statistics: writer.statistics))
-        print(String(decoding: report, as: UTF8.self))
+        report(String(decoding: try JSONFormat.encoder().encode(Report(set: set.id.hex, statistics: writer.statistics)), as: UTF8.self))
     }
 
     static func throughput(mib: Int, directory: String) async throws {
         let work = (directory as NSString).appendingPathComponent("repository-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        print("Valkyrie write path, \(mib) MiB per kind, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        report("Valkyrie write path, \(mib) MiB per kind, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         for kind in ["incompressible", "compressible"] {
             let source = "\(work)/\(kind)"
             try makeData(kind: kind, at: source, mib: mib)
@@ -65,14 +70,14 @@ enum RepositoryBench {
             _ = try await writer.commit(metadata: .null, roots: [kind: .tree(result.tree)])
             let seconds = Date().timeIntervalSince(start)
             let stats = writer.statistics
-            print(String(format: "%-15@ %8.1f MiB/s  %6.1f s  %5d blobs  stored %.1f%% of input",
+            report(String(format: "%-15@ %8.1f MiB/s  %6.1f s  %5d blobs  stored %.1f%% of input",
                          kind as NSString, Double(mib) / seconds, seconds, stats.blobs,
                          100 * Double(stats.storedBytes) / Double(stats.bytes)))
             // A second run of the same data: all dedup, so this is the read+chunk+hash path alone.
             let again = Date()
             let second = try await repo.beginSet()
             _ = try await second.storeDirectory(at: source)
-            print(String(format: "%-15@ %8.1f MiB/s  unchanged data again (chunk+hash, nothing new)",
+            report(String(format: "%-15@ %8.1f MiB/s  unchanged data again (chunk+hash, nothing new)",
                          kind as NSString, Double(mib) / Date().timeIntervalSince(again)))
             try FileManager.default.removeItem(atPath: source)
             try FileManager.default.removeItem(atPath: backend.location)
@@ -121,7 +126,7 @@ enum RepositoryBench {
         let before = residentBytes()
         let reopened = try await Repository.open(backend: backend, unlock: [.passphrase(Data("bench".utf8))])
         let after = residentBytes()
-        print(String(format: "index memory    %8.1f bytes per blob (%d blobs, %.1f MiB resident)",
+        report(String(format: "index memory    %8.1f bytes per blob (%d blobs, %.1f MiB resident)",
                      Double(after - before) / Double(reopened.blobCount), reopened.blobCount,
                      Double(after - before) / 1_048_576))
     }

@@ -17,6 +17,15 @@ public struct LocalBackend: Backend {
     private func url(_ name: String) -> URL { root.appendingPathComponent(name) }
 
     public func put(_ name: String, _ data: Data) async throws {
+        // fsync blocks for a while: off the cooperative pool, so chunking and encryption go on meanwhile.
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result { try self.write(name, data) })
+            }
+        }
+    }
+
+    private func write(_ name: String, _ data: Data) throws {
         let target = url(name)
         let folder = target.deletingLastPathComponent()
         do {

@@ -1,6 +1,8 @@
 import Foundation
+import GPG
 import Sodium
 import Support
+import TPM
 
 /// One way to open the repository: a plaintext envelope around the master key wrapped under a key-encryption
 /// key (KEK) that the slot's kind yields (docs/repository-format.md, Keys).
@@ -52,10 +54,16 @@ public struct KeySlot: Sendable, Codable, Equatable {
 /// A slot to create.
 public enum NewKeySlot: Sendable {
     case passphrase(Data, cost: Sodium.Argon2Cost = .moderate)
+    /// Encrypted to this OpenPGP key; only its public key must be in the keyring at `homeDirectory`.
+    case gpg(fingerprint: String, homeDirectory: String? = nil)
+    /// Sealed by the TPM reached through this TCTI (`device:/dev/tpmrm0`, `swtpm:host=...,port=...`).
+    case tpm(tcti: String)
 
     var kind: KeySlot.Kind {
         switch self {
         case .passphrase: .passphrase
+        case .gpg: .gpg
+        case .tpm: .tpm
         }
     }
 
@@ -71,6 +79,23 @@ public enum NewKeySlot: Sendable {
             kek = try Sodium.argon2id(passphrase: passphrase, salt: salt, cost: cost)
             slot.salt = salt
             slot.cost = cost
+        case let .gpg(fingerprint, homeDirectory):
+            let gpg = try GPGContext(homeDirectory: homeDirectory)
+            guard let key = try gpg.key(fingerprint) else {
+                throw OperatorError.badInput("GPG key \(fingerprint) is not in the keyring",
+                                             remedy: "import its public key (gpg --import) or check the fingerprint")
+            }
+            guard key.canEncrypt else {
+                throw OperatorError.badInput("GPG key \(fingerprint) cannot encrypt", remedy: "use a key with an encryption subkey")
+            }
+            kek = Sodium.randomBytes(32)
+            slot.fingerprint = key.fingerprint
+            slot.message = try gpg.encrypt(kek, to: [key.fingerprint], armor: true)
+        case let .tpm(tcti):
+            kek = Sodium.randomBytes(32)
+            let sealed = try TPMContext(tcti: tcti).seal(kek)
+            slot.tpmPrivate = sealed.privateArea
+            slot.tpmPublic = sealed.publicArea
         }
         defer { Sodium.wipe(&kek) }
         slot.wrapped = try KeySlot.wrap(master, kek: kek, id: id)
@@ -81,10 +106,16 @@ public enum NewKeySlot: Sendable {
 /// What the operator offers to open the repository; every matching slot is tried.
 public enum Unlock: Sendable {
     case passphrase(Data)
+    /// The secret key of a GPG slot's recipient, from the keyring at `homeDirectory` (nil: $GNUPGHOME).
+    case gpg(homeDirectory: String? = nil)
+    /// The TPM that sealed a TPM slot.
+    case tpm(tcti: String)
 
     var kind: KeySlot.Kind {
         switch self {
         case .passphrase: .passphrase
+        case .gpg: .gpg
+        case .tpm: .tpm
         }
     }
 
@@ -99,11 +130,31 @@ public enum Unlock: Sendable {
                 throw OperatorError.badInput("the passphrase does not open \(slot.title)",
                                              remedy: "check $VALKYRIE_PASSWORD or --password-file")
             }
+        case let .gpg(homeDirectory):
+            guard let message = slot.message else { throw Self.damaged(slot) }
+            var kek: Data
+            do { kek = try GPGContext(homeDirectory: homeDirectory).decrypt(message) } catch {
+                throw OperatorError.badInput("GPG cannot open \(slot.title) for key \(slot.fingerprint ?? "?"): \(error)",
+                                             remedy: "import that secret key, or point $GNUPGHOME at the keyring holding it")
+            }
+            defer { Sodium.wipe(&kek) }
+            do { return try slot.unwrap(kek: kek) } catch { throw Self.damaged(slot) }
+        case let .tpm(tcti):
+            guard let privateArea = slot.tpmPrivate, let publicArea = slot.tpmPublic else { throw Self.damaged(slot) }
+            var kek: Data
+            do {
+                kek = try TPMContext(tcti: tcti).unseal(SealedBlob(privateArea: privateArea, publicArea: publicArea))
+            } catch {
+                throw OperatorError.badInput("the TPM at \(tcti) cannot unseal \(slot.title): \(error)",
+                                             remedy: "use the TPM of host \(slot.host), or open with a passphrase or GPG slot")
+            }
+            defer { Sodium.wipe(&kek) }
+            do { return try slot.unwrap(kek: kek) } catch { throw Self.damaged(slot) }
         }
     }
 
     static func damaged(_ slot: KeySlot) -> OperatorError {
-        OperatorError.failed("\(slot.title) is damaged: its parameters are missing",
+        OperatorError.failed("\(slot.title) is damaged",
                              remedy: "open the repository with another slot and remove this one")
     }
 }

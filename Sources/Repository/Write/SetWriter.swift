@@ -14,7 +14,8 @@ public final class SetWriter: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var open: [BlobType: OpenPack] = [.data: OpenPack(), .tree: OpenPack()]
+        var dataPack = OpenPack()
+        var treePack = OpenPack()
         /// Blobs stored in this session and not yet in the repository's index.
         var pending = Set<BlobID>()
         /// Packs this session wrote or adopted, for its next index file.
@@ -55,17 +56,17 @@ public final class SetWriter: Sendable {
                               rawLength: UInt32(plaintext.count), offset: 0, id: id)
         let sealed = try key.seal(bytes, associatedData: entry.associatedData)
         let full: OpenPack? = state.withLock { state in
-            var pack = state.open[type]!
-            entry.offset = UInt32(pack.bytes.count)
-            pack.bytes.append(sealed)
-            pack.entries.append(entry)
             state.statistics.storedBytes += Int64(sealed.count)
-            guard pack.bytes.count >= packSize else {
-                state.open[type] = pack
-                return nil
+            // Appended in place: a copy of the open pack would copy up to 16 MiB per blob.
+            func add(to pack: inout OpenPack) -> OpenPack? {
+                entry.offset = UInt32(pack.bytes.count)
+                pack.bytes.append(sealed)
+                pack.entries.append(entry)
+                guard pack.bytes.count >= packSize else { return nil }
+                defer { pack = OpenPack() }
+                return pack
             }
-            state.open[type] = OpenPack()
-            return pack
+            return type == .data ? add(to: &state.dataPack) : add(to: &state.treePack)
         }
         if let full { try await upload(full) }
         return id
@@ -74,9 +75,8 @@ public final class SetWriter: Sendable {
     /// Uploads the packs still open.
     public func flush() async throws {
         let open = state.withLock { state in
-            let packs = state.open.values.filter { !$0.entries.isEmpty }
-            state.open = [.data: OpenPack(), .tree: OpenPack()]
-            return packs
+            defer { (state.dataPack, state.treePack) = (OpenPack(), OpenPack()) }
+            return [state.dataPack, state.treePack].filter { !$0.entries.isEmpty }
         }
         for pack in open { try await upload(pack) }
     }

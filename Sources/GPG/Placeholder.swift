@@ -1,1 +1,0 @@
-// The GPG module; see DESIGN.md.

@@ -1,1 +1,0 @@
-// The LibPQ module; see DESIGN.md.

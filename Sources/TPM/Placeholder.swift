@@ -1,1 +1,0 @@
-// The TPM module; see DESIGN.md.

@@ -1,1 +1,0 @@
-// Tests of WrapperTests come with their issue.
