@@ -29,7 +29,6 @@ public final class S3Client: Sendable {
         self.retry = retry
         self.multipart = multipart
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
         configuration.timeoutIntervalForResource = 600
         configuration.httpMaximumConnectionsPerHost = 8
         configuration.urlCache = nil
