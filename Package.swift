@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "POSIX", "S3",
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "LibPQ", "POSIX", "S3",
                                                      "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]

@@ -38,7 +38,12 @@ public final class Backup: Sendable {
 
     /// Runs the backup. A failure is recorded as `backup.failed` (naming the item) and rethrown.
     public func run() async throws -> BackupSummary {
-        let started = Date()
+        var started = Date()
+        // Set names have a one-second resolution: a second backup in the same second waits for the next.
+        if try catalog.set("\(UTCTime.compact(started))_\(settings.hostName)") != nil {
+            try await Task.sleep(for: .milliseconds(1000 - Int(started.timeIntervalSince1970 * 1000) % 1000 + 10))
+            started = Date()
+        }
         let hasSwtpm = FileManager.default.fileExists(atPath: settings.swtpmDirectory)
         let planned = [SetLayout.postgres, SetLayout.etc, SetLayout.varLib] + (hasSwtpm ? [SetLayout.swtpm] : [])
             + [SetLayout.exports, SetLayout.keys, SetLayout.s3, SetLayout.s3Objects, SetLayout.vaultIndex, SetLayout.version]

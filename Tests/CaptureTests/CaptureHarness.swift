@@ -35,7 +35,7 @@ final class CaptureHarness: @unchecked Sendable {
         }
     }
 
-    init(profile: String = "tiny", seed: Int = 7) throws {
+    init(profile: String = "tiny", seed: Int = 7, pg: String? = nil) throws {
         try Self.requireServices()
         let tag = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10).lowercased()
         folder = "/tmp/vkcap-\(tag)"
@@ -46,7 +46,7 @@ final class CaptureHarness: @unchecked Sendable {
         catalogPath = "\(folder)/catalog.db"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let made = try Subprocess.run(Self.labBinary, ["create", "--root", root, "--profile", profile, "--seed", String(seed),
-                                                       "--database", database])
+                                                       "--database", database] + (pg.map { ["--pg", $0] } ?? []))
         guard made.status == 0 else {
             try? FileManager.default.removeItem(atPath: folder)
             throw OperatorError.failed("vaulthalla-lab create failed: \(made.stderrSummary)")
