@@ -58,11 +58,12 @@ let package = Package(
         .target(name: "Lab", dependencies: ["Vaulthalla", "LibPQ", "GPG", "TPM", "S3", crypto, "Sodium", yams, "Support"]),
         .target(name: "Capture", dependencies: ["Repository", "Catalog", "Vaulthalla", "LibPQ", "GPG", "S3", "POSIX", "Sodium",
                                                 crypto, "Support"]),
+        .target(name: "Drill", dependencies: ["Capture", "Repository", "Catalog", "Vaulthalla", "LibPQ", "TPM", "GPG", "Support"]),
         .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Support"], path: "mount"),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
-            argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Capture", "GPG", "LibPQ",
+            argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Capture", "Drill", "GPG", "LibPQ",
             "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
@@ -85,6 +86,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "LibPQ", "POSIX", "S3",
                                                      "Support"]),
 >>>>>>> backup
+        .testTarget(name: "DrillTests", dependencies: ["Drill", "Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

@@ -50,7 +50,7 @@ public final class DatabaseSnapshot: @unchecked Sendable {
         return counts
     }
 
-    static let countedTables: [(String, [String])] = [
+    public static let countedTables: [(String, [String])] = [
         ("users", ["users"]), ("groups", ["groups"]),
         ("roles", ["vault_role", "admin_role"]),
         ("shares", ["share_link"]),

@@ -12,6 +12,8 @@ extension Valkyrie {
         KeyCommand.self,
         VerifyCommand.self,
         BackupCommand.self,
+        DrillCommand.self,
+        DrillsCommand.self,
         DoctorCommand.self,
     ]
 }

@@ -13,15 +13,33 @@ struct SetsCommand: AsyncParsableCommand {
     var host: String?
 
     func run() async throws {
-        let sets = try global.openCatalog().sets(host: host)
-        struct Report: Encodable { let sets: [SetRecord] }
-        global.output.emit(Report(sets: sets)) {
+        let catalog = try global.openCatalog()
+        let sets = try catalog.sets(host: host)
+        // When each set was last proven, and the verdict (derived from the drill events).
+        let lastDrills = try sets.map { try catalog.details(of: $0).drills.last { $0.status != .running } }
+        struct Listed: Encodable {
+            let set: SetRecord
+            let lastDrill: LastDrill?
+            func encode(to encoder: Encoder) throws {
+                try set.encode(to: encoder)
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encodeIfPresent(lastDrill, forKey: .lastDrill)
+            }
+            enum Key: String, CodingKey { case lastDrill = "last_drill" }
+        }
+        struct LastDrill: Encodable { let id: UUID; let verdict: String; let finishedAt: Date? }
+        struct Report: Encodable { let sets: [Listed] }
+        let listed = zip(sets, lastDrills).map { set, drill in
+            Listed(set: set, lastDrill: drill.map { LastDrill(id: $0.id, verdict: $0.status.rawValue, finishedAt: $0.finishedAt) })
+        }
+        global.output.emit(Report(sets: listed)) {
             guard !sets.isEmpty else { return "no sets" }
-            var table = Table("SET", "HOST", "#", "STATUS", "ITEMS", "SIZE", "FINISHED (UTC)")
-            for set in sets {
+            var table = Table("SET", "HOST", "#", "STATUS", "ITEMS", "SIZE", "FINISHED (UTC)", "LAST DRILL (UTC)")
+            for (set, drill) in zip(sets, lastDrills) {
                 let status = set.status == .partial ? "partial (\(set.warningCount) warnings)" : set.status.rawValue
                 table.add(set.name, set.host, String(set.ordinal), status, String(set.items),
-                          HumanFormat.bytes(set.size), HumanFormat.time(set.finishedAt))
+                          HumanFormat.bytes(set.size), HumanFormat.time(set.finishedAt),
+                          drill.map { "\($0.status.rawValue) \(HumanFormat.time($0.finishedAt))" } ?? "never")
             }
             return table.rendered
         }

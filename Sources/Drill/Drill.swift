@@ -1,0 +1,127 @@
+import Capture
+import Catalog
+import Foundation
+import Repository
+import Support
+import Synchronization
+import Vaulthalla
+
+/// One `valkyrie drill`: restores a set's dump into a scratch PostgreSQL, runs every check (each a `drill.check`
+/// event), tears the scratch server, swtpm and folder down whatever happened, and records the report.
+public final class Drill: Sendable {
+    public let set: SetRecord
+    public let repository: Repository
+    public let catalog: Catalog
+    public let settings: DrillSettings
+    public let id = UUID()
+    private let scratch = Mutex<Scratch>(Scratch())
+
+    struct Scratch {
+        var folder: ScratchFolder?
+        var postgres: ScratchPostgres?
+        var swtpm: ScratchSwtpm?
+        var finished = false
+    }
+
+    public init(set: SetRecord, repository: Repository, catalog: Catalog, settings: DrillSettings) {
+        self.set = set
+        self.repository = repository
+        self.catalog = catalog
+        self.settings = settings
+    }
+
+    public func run() async throws -> DrillReport {
+        let started = Date()
+        let source = try await SetSource.find(set, in: repository)
+        try catalog.append(DrillStarted(drill: id, set: set.id))
+        var checks: [CheckResult] = []
+        func record(_ check: CheckResult) throws {
+            checks.append(check)
+            try catalog.append(DrillCheck(drill: id, set: set.id, name: check.name, passed: check.passed, evidence: check.eventEvidence))
+        }
+        var databaseVersion: Int?
+        do {
+            defer { tearDown() }
+            let folder = try ScratchFolder(parent: settings.temporaryDirectory, id: id)
+            scratch.withLock { $0.folder = folder }
+            // 1. the dump, restored and timed
+            let restoreStart = Date()
+            guard try await source.restore(SetLayout.postgres, into: "\(folder.setFolder)/postgres") else {
+                throw OperatorError.failed("set \(set.name) has no postgres root", remedy: "drill another set")
+            }
+            let dump = "\(folder.setFolder)/postgres/vaulthalla.dump"
+            let postgres = try settings.conninfo.map { try ScratchPostgres.database(on: $0, id: id, settings: settings) }
+                ?? ScratchPostgres.cluster(in: folder, settings: settings)
+            scratch.withLock { $0.postgres = postgres }
+            let restored = try postgres.restore(dump: dump)
+            try record(CheckResult(name: "restore", passed: restored.status == 0,
+                                   evidence: (restored.status == 0 ? [] : ["FAILED: pg_restore exited \(restored.status)"]) + restored.errors.prefix(5)
+                                       + ["pg_restore of postgres/vaulthalla.dump into the \(postgres.description)"],
+                                   seconds: Date().timeIntervalSince(restoreStart)))
+            let database = try VaulthallaDatabase(conninfo: postgres.conninfo)
+            databaseVersion = database.connection.serverVersion
+            // 2. the checks
+            let indexLines = try await source.contents(SetLayout.vaultIndex).map {
+                String(decoding: $0, as: UTF8.self).split(separator: "\n").count
+            } ?? 0
+            let checksOnDB = DatabaseChecks(matcher: RecordMatcher(connection: database.connection), database: database,
+                                            dump: DumpReader(dump: dump, pgRestore: settings.tool("pg_restore")),
+                                            version: source.version, vaultIndexLines: indexLines)
+            try record(checksOnDB.metadata())
+            try record(checksOnDB.records())
+            try record(checksOnDB.costControl())
+            let exported = try await ExportedKeys.load(source, gnupgHome: settings.gnupgHome)
+            let keys = KeyChecks(database: database, exported: exported)
+            try record(keys.coverage())
+            var unwrapped: [Int: VaultKeyring] = [:]
+            if source.has(SetLayout.swtpm) {
+                let (check, rings) = await keys.swtpm(source, folder: folder) { swtpm in self.scratch.withLock { $0.swtpm = swtpm } }
+                unwrapped = rings
+                try record(check)
+            }
+            let files = FileChecks(source: source, database: database, exported: exported, unwrapped: unwrapped, sample: settings.sample)
+            try record(await files.local())
+            try record(await files.s3())
+        } catch {
+            try? record(CheckResult(name: "drill", passed: false, evidence: ["FAILED: \((error as? OperatorError)?.description ?? "\(error)")"],
+                                    seconds: Date().timeIntervalSince(started)))
+        }
+        // 3. the report, kept in the drill.completed event (the mount shows it under drills/)
+        let report = DrillReport(drill: id, set: set.name, setID: set.id, startedAt: started, seconds: Date().timeIntervalSince(started),
+                                 vhVersion: source.version.vhVersion,
+                                 package: source.version.package.map { "\($0.version)\($0.origin.map { " (\($0))" } ?? "")" },
+                                 databaseVersion: source.version.postgresServerVersion, scratchDatabaseVersion: databaseVersion,
+                                 tpmMode: source.version.tpmMode, gpgRecipient: source.version.gpgRecipient, checks: checks)
+        if markFinished() {
+            try catalog.append(DrillCompleted(drill: id, set: set.id, passed: report.passed, report: report.markdown))
+        }
+        return report
+    }
+
+    /// For SIGINT/SIGTERM: tears everything down and records the drill as failed.
+    public func interrupt(reason: String) {
+        tearDown()
+        if markFinished() {
+            _ = try? catalog.append(DrillCheck(drill: id, set: set.id, name: "drill", passed: false, evidence: "FAILED: \(reason)"))
+            _ = try? catalog.append(DrillCompleted(drill: id, set: set.id, passed: false, report: "drill interrupted: \(reason)"))
+        }
+    }
+
+    private func markFinished() -> Bool {
+        scratch.withLock { state in
+            defer { state.finished = true }
+            return !state.finished
+        }
+    }
+
+    /// Stops the swtpm and the PostgreSQL, removes the scratch folder. Safe to call twice.
+    private func tearDown() {
+        let taken = scratch.withLock { state in
+            defer { state.swtpm = nil; state.postgres = nil; state.folder = nil }
+            return (state.swtpm, state.postgres, state.folder)
+        }
+        taken.0?.stop()
+        taken.1?.tearDown()
+        taken.2?.remove()
+    }
+}

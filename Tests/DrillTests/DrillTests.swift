@@ -1,0 +1,232 @@
+import Catalog
+import Drill
+import Foundation
+import Repository
+import Support
+import Synchronization
+import Testing
+
+/// Drills of a good tiny-host set and of sets broken on purpose, in-process against the real scratch PostgreSQL
+/// and swtpm. One after another: each drill starts its own cluster, and the machine is small.
+@Suite(.serialized) struct DrillTests {
+    static let shared = Task { try await DrillFixture() }
+    static let testCount = 8
+    static let finished = Mutex(0)
+
+    static func fixture() async throws -> DrillFixture { try await shared.value }
+
+    /// Runs a test's body; the last test to finish (passed or not) removes the lab host.
+    static func counted(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch { await done(); throw error }
+        await done()
+    }
+
+    static func done() async {
+        let all = finished.withLock { count in
+            count += 1
+            return count == testCount
+        }
+        if all, let fixture = try? await shared.value { fixture.destroy() }
+    }
+
+    static func settings(sample: Int = 3) throws -> DrillSettings {
+        DrillSettings(postgresBinDirectory: try DrillFixture.require("VALKYRIE_TEST_PGBIN"),
+                      gnupgHome: try DrillFixture.require("VALKYRIE_TEST_GNUPGHOME"), sample: sample)
+    }
+
+    /// Runs a drill and checks it left nothing behind: no scratch folder, no process naming it.
+    static func drill(_ set: SetRecord, sample: Int = 3) async throws -> (DrillReport, Drill) {
+        let fixture = try await fixture()
+        let settings = try settings(sample: sample)
+        let drill = Drill(set: set, repository: fixture.repository, catalog: try fixture.catalog(), settings: settings)
+        let report = try await drill.run()
+        let folder = "\((settings.temporaryDirectory as NSString).standardizingPath)/valkyrie-drill-\(drill.id.uuidString.prefix(8).lowercased())"
+        #expect(!FileManager.default.fileExists(atPath: folder), "scratch folder \(folder) left behind")
+        #expect(processes(mentioning: folder).isEmpty, "processes left behind: \(processes(mentioning: folder))")
+        return (report, drill)
+    }
+
+    /// PIDs whose command line names `text` (a scratch postgres or swtpm would name its folder).
+    static func processes(mentioning text: String) -> [String] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.filter { Int($0) != nil }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(text)
+        }
+    }
+
+    static func check(_ report: DrillReport, _ name: String) throws -> CheckResult {
+        try #require(report.checks.first { $0.name == name }, "no \(name) check in \(report.checks.map(\.name))")
+    }
+
+    /// Every check but `failing` passed, `failing` failed and its evidence says `why`.
+    static func expectOnly(_ failing: [String], failed report: DrillReport, why: String) throws {
+        #expect(!report.passed)
+        for check in report.checks {
+            if failing.contains(check.name) {
+                #expect(!check.passed, "\(check.name) should have failed: \(check.evidence)")
+            } else {
+                #expect(check.passed, "\(check.name) failed: \(check.evidence)")
+            }
+        }
+        let evidence = try failing.map { try check(report, $0).evidence.joined(separator: "\n") }.joined(separator: "\n")
+        #expect(evidence.contains(why), "evidence does not say \(why): \(evidence)")
+    }
+
+    @Test("a good tiny-host set passes every check; the events, report and projection record it")
+    func goodSet() async throws {
+        try await Self.counted {
+            let fixture = try await Self.fixture()
+            let (report, drill) = try await Self.drill(fixture.good)
+            #expect(report.passed, "\(report.markdown)")
+            #expect(report.checks.map(\.name) == ["restore", "database metadata", "user, group, role and share records",
+                                                  "cost-control policy state", "key-export coverage", "swtpm unseal",
+                                                  "local vault files", "S3 vault objects"])
+            let swtpm = try Self.check(report, "swtpm unseal")
+            #expect(swtpm.sensitive && swtpm.evidence.contains { $0.contains(".sealed_vault_master.blob: unsealed") })
+            let local = try Self.check(report, "local vault files")
+            #expect(local.evidence.contains { $0.contains("GCM tag valid") })
+            let s3 = try Self.check(report, "S3 vault objects")
+            #expect(s3.evidence.contains { $0.contains("s3/") && $0.contains("GCM tag valid") })
+            let records = try Self.check(report, "user, group, role and share records")
+            #expect(records.evidence.contains { $0.contains("share_link") && $0.contains("equal to the dump") })
+            #expect(!report.markdown.contains("password_hash="), "no credential values in the report")
+
+            let catalog = try fixture.catalog()
+            let recorded = try #require(try catalog.details(of: fixture.good).drills.first { $0.id == drill.id })
+            #expect(recorded.status == .passed && recorded.failed == 0 && recorded.checks.count == report.checks.count)
+            #expect(recorded.report?.contains("Vaulthalla") == true && recorded.report?.contains(report.gpgRecipient) == true)
+        }
+    }
+
+    @Test("a body whose ciphertext was changed fails the local file check, naming the file")
+    func changedCiphertext() async throws {
+        try await Self.counted {
+            let (set, path) = try await BrokenSets(fixture: try await Self.fixture()).changedCiphertext()
+            let (report, _) = try await Self.drill(set, sample: 100_000)
+            try Self.expectOnly(["local vault files"], failed: report, why: "\(path)")
+            #expect(try Self.check(report, "local vault files").evidence.first?.contains("BLAKE2b-256 of the body differs") == true)
+        }
+    }
+
+    @Test("a key export missing one vault fails coverage, naming the vault")
+    func missingKeyExport() async throws {
+        try await Self.counted {
+            let (set, vault) = try await BrokenSets(fixture: try await Self.fixture()).missingKeyExport()
+            let (report, _) = try await Self.drill(set, sample: 1)
+            #expect(!report.passed)
+            // The swtpm state still unwraps every vault key, so only coverage fails.
+            try Self.expectOnly(["key-export coverage"], failed: report, why: "FAILED: vault \(vault) (id")
+            #expect(try Self.check(report, "key-export coverage").evidence.first?.hasSuffix("has no exported key in the set") == true)
+        }
+    }
+
+    @Test("a dump without share_link fails the metadata and record checks")
+    func droppedTable() async throws {
+        try await Self.counted {
+            let set = try await BrokenSets(fixture: try await Self.fixture()).droppedTable()
+            let (report, _) = try await Self.drill(set)
+            #expect(!report.passed)
+            #expect(try !Self.check(report, "database metadata").passed)
+            let records = try Self.check(report, "user, group, role and share records")
+            #expect(!records.passed && records.evidence.contains("FAILED: share: table share_link is not in the set's dump"), "\(records.evidence)")
+        }
+    }
+
+    @Test("swtpm state that cannot unseal fails the swtpm check and leaves no swtpm behind")
+    func foreignSwtpmState() async throws {
+        try await Self.counted {
+            let set = try await BrokenSets(fixture: try await Self.fixture()).foreignSwtpmState()
+            let (report, _) = try await Self.drill(set, sample: 1)
+            try Self.expectOnly(["swtpm unseal"], failed: report, why: "does not unseal on the restored swtpm state")
+        }
+    }
+
+    @Test("--db: the dump goes into a new database of a given server, dropped afterwards")
+    func givenServer() async throws {
+        try await Self.counted {
+            let fixture = try await Self.fixture()
+            let host = try DrillFixture.require("VALKYRIE_TEST_PGHOST")
+            let env = DrillFixture.environment
+            let conninfo = "host=\(host) port=\(env["VALKYRIE_TEST_PGPORT"] ?? "5432") user=\(env["VALKYRIE_TEST_PGUSER"] ?? "postgres") dbname=postgres"
+            var settings = try Self.settings(sample: 1)
+            settings.conninfo = conninfo
+            let drill = Drill(set: fixture.good, repository: fixture.repository, catalog: try fixture.catalog(), settings: settings)
+            let report = try await drill.run()
+            #expect(report.passed, "\(report.markdown)")
+            let left = try Subprocess.run("\(try DrillFixture.require("VALKYRIE_TEST_PGBIN"))/psql", ["-d", conninfo, "-Atc",
+                "SELECT count(*) FROM pg_database WHERE datname = 'valkyrie_drill_\(drill.id.uuidString.prefix(8).lowercased())'"])
+            #expect(left.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        }
+    }
+
+    /// `valkyrie ARGS` with the fixture's config and the scratch folder under `tmp`.
+    static func valkyrie(_ arguments: [String], tmp: String) throws -> RunningProcess {
+        let env = DrillFixture.environment
+        let fixture = try fixtureSync()
+        return try Subprocess.start("\(DrillFixture.bin)/valkyrie", arguments, environment: [
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "VALKYRIE_CONFIG": "\(fixture.folder)/valkyrie.yaml", "TMPDIR": tmp,
+            "GNUPGHOME": env["VALKYRIE_TEST_GNUPGHOME"] ?? ""])
+    }
+
+    static let made = Mutex<DrillFixture?>(nil)
+    static func fixtureSync() throws -> DrillFixture {
+        guard let fixture = made.withLock({ $0 }) else { throw OperatorError.failed("fixture not made yet") }
+        return fixture
+    }
+
+    @Test("valkyrie drill exits 0 on the good set; drills lists it; sets shows when the set was last proven")
+    func command() async throws {
+        try await Self.counted {
+            let fixture = try await Self.fixture()
+            Self.made.withLock { $0 = fixture }
+            let tmp = "\(fixture.folder)/tmp-command"
+            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+            let drill = try Self.valkyrie(["drill", fixture.good.name, "--sample", "1", "--json"], tmp: tmp)
+            let output = try drill.output.readToEnd() ?? Data()
+            let (status, stderr) = drill.wait()
+            #expect(status == 0, "\(stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
+            #expect(report["tpm_mode"] as? String == "swtpm" && (report["checks"] as? [Any])?.count == 8)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+
+            let drills = try Self.valkyrie(["drills"], tmp: tmp)
+            let listed = String(decoding: try drills.output.readToEnd() ?? Data(), as: UTF8.self)
+            #expect(drills.wait().status == 0 && listed.contains(fixture.good.name) && listed.contains("passed"), "\(listed)")
+            let sets = try Self.valkyrie(["sets", "--json"], tmp: tmp)
+            let setsJSON = try #require(try JSONSerialization.jsonObject(with: try sets.output.readToEnd() ?? Data()) as? [String: Any])
+            #expect(sets.wait().status == 0)
+            let good = try #require((setsJSON["sets"] as? [[String: Any]])?.first { $0["name"] as? String == fixture.good.name })
+            #expect((good["last_drill"] as? [String: Any])?["verdict"] as? String == "passed", "\(good)")
+        }
+    }
+
+    @Test("SIGTERM during a drill: exit 1, recorded as failed, no scratch server, swtpm or folder left")
+    func interrupted() async throws {
+        try await Self.counted {
+            let fixture = try await Self.fixture()
+            Self.made.withLock { $0 = fixture }
+            let tmp = "\(fixture.folder)/tmp-sigterm"
+            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+            let drill = try Self.valkyrie(["drill", fixture.good.name], tmp: tmp)
+            // Wait for the scratch cluster to be up (its postmaster.pid), then interrupt.
+            var scratch: String?
+            for _ in 0..<600 {
+                if let folder = try FileManager.default.contentsOfDirectory(atPath: tmp).first,
+                   FileManager.default.fileExists(atPath: "\(tmp)/\(folder)/pg/data/postmaster.pid") {
+                    scratch = "\(tmp)/\(folder)"
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let folder = try #require(scratch, "the drill never started its scratch cluster")
+            drill.signal(SIGTERM)
+            let (status, stderr) = drill.wait()
+            #expect(status == 1 && stderr.contains("interrupted by SIGTERM"), "\(status) \(stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder))
+            #expect(Self.processes(mentioning: folder).isEmpty, "left behind: \(Self.processes(mentioning: folder))")
+            let last = try fixture.catalog().details(of: fixture.good).drills.last
+            #expect(last?.status == .failed)
+        }
+    }
+}
