@@ -81,11 +81,8 @@ let package = Package(
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
-<<<<<<< HEAD
-=======
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "LibPQ", "POSIX", "S3",
                                                      "Support"]),
->>>>>>> backup
         .testTarget(name: "DrillTests", dependencies: ["Drill", "Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
