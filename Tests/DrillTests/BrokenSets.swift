@@ -77,7 +77,7 @@ struct BrokenSets {
     func changedCiphertext() async throws -> (SetRecord, String) {
         let (snapshot, _) = try await goodSnapshot()
         guard case let .file(indexNode)? = snapshot.roots[SetLayout.vaultIndex] else { throw OperatorError.failed("no vault index") }
-        let lines = String(decoding: try await fixture.repository.read(indexNode, offset: 0, length: Int(indexNode.size)), as: UTF8.self)
+        let lines = try String(decoding: try await fixture.repository.read(indexNode, offset: 0, length: Int(indexNode.size)), as: UTF8.self)
             .split(separator: "\n").map { try JSONFormat.decoder().decode(VaultIndexLine.self, from: Data($0.utf8)) }
         guard let victim = lines.first(where: { $0.vaultType != "s3" && $0.iv != nil && $0.size > 0 }) else {
             throw OperatorError.failed("the lab host has no encrypted local file")
