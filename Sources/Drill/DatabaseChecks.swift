@@ -17,7 +17,10 @@ struct DatabaseChecks {
         var log = CheckLog()
         do {
             if try matcher.tableExists("schema_migrations") {
-                let latest = try matcher.connection.query("SELECT max(version::text) AS v, count(*) AS n FROM schema_migrations")
+                // Vaulthalla pins each migration file by name (`filename`); older layouts number them (`version`).
+                let columns = try matcher.types("schema_migrations")
+                let key = columns["filename"] != nil ? "filename" : columns["version"] != nil ? "version" : "ctid"
+                let latest = try matcher.connection.query("SELECT max(\(key)::text) AS v, count(*) AS n FROM schema_migrations")
                 log.pass("schema_migrations present: \(latest[0, "n"] ?? "0") rows, latest \(latest[0, "v"] ?? "none") (set made by \(version.vhVersion))")
             } else {
                 log.fail("schema_migrations is missing from the restored database")

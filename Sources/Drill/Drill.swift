@@ -50,9 +50,10 @@ public final class Drill: Sendable {
                 throw OperatorError.failed("set \(set.name) has no postgres root", remedy: "drill another set")
             }
             let dump = "\(folder.setFolder)/postgres/vaulthalla.dump"
-            let postgres = try settings.conninfo.map { try ScratchPostgres.database(on: $0, id: id, settings: settings) }
+            let postgres = settings.conninfo.map { ScratchPostgres.database(on: $0, id: id, settings: settings) }
                 ?? ScratchPostgres.cluster(in: folder, settings: settings)
             scratch.withLock { $0.postgres = postgres }
+            try postgres.start()
             let restored = try postgres.restore(dump: dump)
             try record(CheckResult(name: "restore", passed: restored.status == 0,
                                    evidence: (restored.status == 0 ? [] : ["FAILED: pg_restore exited \(restored.status)"]) + restored.errors.prefix(5)

@@ -30,7 +30,7 @@ struct Output: Sendable {
             print(message) // --help, --version
             return 0
         }
-        if json {
+        if json, message != nil {  // a CommandExit follows a result already printed
             struct ErrorReport: Encodable {
                 let error: String
                 let remedy: String?

@@ -25,7 +25,7 @@ struct SetsCommand: AsyncParsableCommand {
                 var container = encoder.container(keyedBy: Key.self)
                 try container.encodeIfPresent(lastDrill, forKey: .lastDrill)
             }
-            enum Key: String, CodingKey { case lastDrill = "last_drill" }
+            enum Key: String, CodingKey { case lastDrill }
         }
         struct LastDrill: Encodable { let id: UUID; let verdict: String; let finishedAt: Date? }
         struct Report: Encodable { let sets: [Listed] }

@@ -49,9 +49,10 @@ import Testing
     /// PIDs whose command line names `text` (a scratch postgres or swtpm would name its folder).
     static func processes(mentioning text: String) -> [String] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return pids.filter { Int($0) != nil }.filter { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(text)
+        return pids.filter { Int($0) != nil }.compactMap { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let line = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            return line.contains(text) ? "\(pid): \(line)" : nil
         }
     }
 
@@ -90,7 +91,7 @@ import Testing
             #expect(s3.evidence.contains { $0.contains("s3/") && $0.contains("GCM tag valid") })
             let records = try Self.check(report, "user, group, role and share records")
             #expect(records.evidence.contains { $0.contains("share_link") && $0.contains("equal to the dump") })
-            #expect(!report.markdown.contains("password_hash="), "no credential values in the report")
+            #expect(report.markdown.contains("password_hash=(not shown)"), "credential values are left out of the report")
 
             let catalog = try fixture.catalog()
             let recorded = try #require(try catalog.details(of: fixture.good).drills.first { $0.id == drill.id })
@@ -187,7 +188,7 @@ import Testing
             let (status, stderr) = drill.wait()
             #expect(status == 0, "\(stderr)")
             let report = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
-            #expect(report["tpm_mode"] as? String == "swtpm" && (report["checks"] as? [Any])?.count == 8)
+            #expect(report["tpmMode"] as? String == "swtpm" && (report["checks"] as? [Any])?.count == 8)
             #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
 
             let drills = try Self.valkyrie(["drills"], tmp: tmp)
@@ -197,7 +198,7 @@ import Testing
             let setsJSON = try #require(try JSONSerialization.jsonObject(with: try sets.output.readToEnd() ?? Data()) as? [String: Any])
             #expect(sets.wait().status == 0)
             let good = try #require((setsJSON["sets"] as? [[String: Any]])?.first { $0["name"] as? String == fixture.good.name })
-            #expect((good["last_drill"] as? [String: Any])?["verdict"] as? String == "passed", "\(good)")
+            #expect((good["lastDrill"] as? [String: Any])?["verdict"] as? String == "passed", "\(good)")
         }
     }
 
