@@ -21,7 +21,14 @@ public final class Drill: Sendable {
         var postgres: ScratchPostgres?
         var swtpm: ScratchSwtpm?
         var finished = false
+        var interruption: String?
     }
+
+    /// Serializes teardowns: the run's own waits for one a signal began, so nothing is left when it returns.
+    private let tearingDown = Mutex(())
+
+    /// Why the drill was interrupted (SIGINT/SIGTERM), if it was.
+    public var interruption: String? { scratch.withLock { $0.interruption } }
 
     public init(set: SetRecord, repository: Repository, catalog: Catalog, settings: DrillSettings) {
         self.set = set
@@ -99,10 +106,12 @@ public final class Drill: Sendable {
         return report
     }
 
-    /// For SIGINT/SIGTERM: tears everything down and records the drill as failed.
+    /// For SIGINT/SIGTERM: tears everything down and records the drill as failed, before the run (which waits for
+    /// this teardown) can return.
     public func interrupt(reason: String) {
-        tearDown()
-        if markFinished() {
+        scratch.withLock { $0.interruption = reason }
+        tearDown {
+            guard markFinished() else { return }
             _ = try? catalog.append(DrillCheck(drill: id, set: set.id, name: "drill", passed: false, evidence: "FAILED: \(reason)"))
             _ = try? catalog.append(DrillCompleted(drill: id, set: set.id, passed: false, report: "drill interrupted: \(reason)"))
         }
@@ -116,13 +125,16 @@ public final class Drill: Sendable {
     }
 
     /// Stops the swtpm and the PostgreSQL, removes the scratch folder. Safe to call twice.
-    private func tearDown() {
-        let taken = scratch.withLock { state in
-            defer { state.swtpm = nil; state.postgres = nil; state.folder = nil }
-            return (state.swtpm, state.postgres, state.folder)
+    private func tearDown(then record: () -> Void = {}) {
+        tearingDown.withLock { _ in
+            defer { record() }
+            let taken = scratch.withLock { state in
+                defer { state.swtpm = nil; state.postgres = nil; state.folder = nil }
+                return (state.swtpm, state.postgres, state.folder)
+            }
+            taken.0?.stop()
+            taken.1?.tearDown()
+            taken.2?.remove()
         }
-        taken.0?.stop()
-        taken.1?.tearDown()
-        taken.2?.remove()
     }
 }

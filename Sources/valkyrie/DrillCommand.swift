@@ -48,14 +48,18 @@ struct DrillCommand: AsyncParsableCommand {
                                      gnupgHome: config.exports?.gnupghome, sample: sample)
         let drill = Drill(set: record, repository: repo, catalog: catalog, settings: settings)
         let output = global.output
+        let interrupted: @Sendable (String) -> OperatorError = { reason in
+            OperatorError.failed("drill of \(record.name) \(reason); recorded as failed", remedy: "run `valkyrie drill` again")
+        }
         let signals = SignalHandlers { signal in
-            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-            drill.interrupt(reason: "interrupted by \(name)")
-            Foundation.exit(output.report(OperatorError.failed("drill of \(record.name) interrupted by \(name); recorded as failed",
-                                                               remedy: "run `valkyrie drill` again")))
+            let reason = "interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")"
+            drill.interrupt(reason: reason)
+            Foundation.exit(output.report(interrupted(reason)))
         }
         defer { signals.cancel() }
         let report = try await drill.run()
+        // The run returns once the interrupted teardown is done; the handler may not have exited yet.
+        if let reason = drill.interruption { throw interrupted(reason) }
         global.output.emit(report) { report.markdown }
         if !report.passed { throw CommandExit(status: .failed) }
     }
