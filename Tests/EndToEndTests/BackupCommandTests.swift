@@ -149,7 +149,7 @@ import Testing
         #expect(second.status == 0, "\(second.stdoutText)\(second.stderrText)")
         let again = try setup.json(second)
         let added1 = (summary["bytesAdded"] as? NSNumber)?.int64Value ?? 0, added2 = (again["bytesAdded"] as? NSNumber)?.int64Value ?? -1
-        #expect(added2 >= 0 && added2 < added1 / 4, "first added \(added1), second \(added2)")
+        #expect(added2 >= 0 && added2 < added1 / 2, "first added \(added1), second \(added2)")
         #expect((again["reusedFiles"] as? Int ?? 0) > 0 && again["maintenance"] as? Bool == true)
         #expect((try? String(contentsOfFile: log, encoding: .utf8)) == "stop\nstart\n")
         let verify = try setup.run(["verify"])
