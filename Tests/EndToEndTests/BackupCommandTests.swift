@@ -233,7 +233,7 @@ import Testing
         return (setup, status, stderr, FileManager.default.fileExists(atPath: "\(marker).start"))
     }
 
-    @Test("SIGTERM and SIGINT mid-backup: exit 1, the services started again, the set failed, the repository verifies, the next run completes")
+    @Test("SIGTERM and SIGINT mid-backup: exit 1, the services started again, the set recorded failed, the repository verifies")
     func signals() throws {
         defer { Self.done() }
         for (signal, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
