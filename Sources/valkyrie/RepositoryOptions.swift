@@ -23,12 +23,8 @@ struct RepositoryOptions: ParsableArguments {
         let location = location(config)
         guard location.hasPrefix("s3://") else { return LocalBackend(path: location) }
         // Endpoint, region and path style from the config's `s3`; credentials from there or the environment.
-        let settings = config.s3, environment = ProcessInfo.processInfo.environment
-        let region = settings?.region ?? environment["AWS_DEFAULT_REGION"] ?? environment["AWS_REGION"] ?? "us-east-1"
-        let endpointText = settings?.endpoint ?? "https://s3.\(region).amazonaws.com"
-        guard let endpoint = URL(string: endpointText), endpoint.scheme == "http" || endpoint.scheme == "https" else {
-            throw OperatorError.badInput("S3 endpoint \(endpointText) is not an http(s) URL", remedy: "fix s3.endpoint in the config")
-        }
+        let settings = config.s3
+        let (endpoint, region) = try (settings ?? Configuration.S3Settings()).endpointAndRegion(section: "s3")
         var credentials: S3Credentials?
         if let keyID = settings?.accessKeyID {
             guard let secret = settings?.secretAccessKey else {
