@@ -106,6 +106,9 @@ import Vaulthalla
         let files = try db.files(vaultID: local.id).filter { $0.sizeBytes > 0 && !($0.encryptionIV ?? "").isEmpty }
         let flipped = files[0], truncated = files[1]
         let paths = HostPaths(root: lab.root)
+        // A clean set first: its matched hashes must not hide the damage from the next set.
+        let (clean, _, _) = try await lab.backup()
+        #expect(clean.status == "complete" && clean.mismatches.isEmpty)
         var body = try #require(FileManager.default.contents(atPath: paths.bodyPath(flipped.backingPath)))
         body[body.startIndex] ^= 0xFF
         try body.write(to: URL(fileURLWithPath: paths.bodyPath(flipped.backingPath)))
@@ -118,6 +121,7 @@ import Vaulthalla
         #expect(summary.mismatches.contains { $0.contains(truncated.logicalPath) && $0.contains("3 bytes") })
         let set = try #require(try catalog.sets(host: lab.host).last)
         #expect(set.status == .partial && set.warnings.count == 2)
+        #expect(try catalog.sets(host: lab.host).count == 2)
 
         // Without hash checks only the size mismatch remains.
         var settings = try lab.settings()
