@@ -12,7 +12,7 @@ import Testing
 
     /// The shared lab host, made on first use and destroyed when the last test of the suite is done.
     static let shared = Result { try LabHost() }
-    static let testCount = 8
+    static let testCount = 9
     static let finished = Mutex(0)
 
     static func done() {
@@ -157,6 +157,19 @@ import Testing
         // Not a terminal: only the summary, no progress line.
         let quiet = try setup.run(["sets"])
         #expect(!quiet.stderrText.contains("\r"))
+    }
+
+    @Test("on a terminal, a progress line (item, files, bytes, rate) on stderr, then the summary")
+    func progressOnTerminal() throws {
+        defer { Self.done() }
+        let setup = try Setup()
+        // `script` gives the command a pseudo-terminal; its output is what the terminal shows.
+        let command = "'\(RepositoryCommandTests.valkyrie)' backup"
+        let result = try Subprocess.run("script", ["-qec", command, "/dev/null"], environment: setup.environment)
+        #expect(result.status == 0, "\(result.stdoutText)")
+        let screen = result.stdoutText
+        #expect(screen.contains("\r\u{1B}[K") && screen.contains("item ") && screen.contains(" files, ") && screen.contains("/s"), "\(screen)")
+        #expect(screen.contains(": complete, 10 items"))
     }
 
     /// Runs a backup that must fail with `status`, its message containing `text`; the set is recorded failed.
