@@ -23,6 +23,9 @@ import Testing
         if all, let host = try? shared.get() { host.destroy() }
     }
 
+    /// A filtered run may not reach the last test: the host is destroyed when the test process exits too.
+    static let leftover = Mutex<LabHost?>(nil)
+
     final class LabHost: Sendable {
         let folder: String
         let root: String
@@ -40,9 +43,12 @@ import Testing
             let made = try Subprocess.run("\(BackupCommandTests.bin)/vaulthalla-lab",
                                           ["create", "--root", root, "--profile", "tiny", "--database", "vke2e_\(tag)"])
             guard made.status == 0 else { throw OperatorError.failed("vaulthalla-lab create: \(made.stderrSummary)") }
+            BackupCommandTests.leftover.withLock { $0 = self }
+            atexit { BackupCommandTests.leftover.withLock { $0 }?.destroy() }
         }
 
         func destroy() {
+            BackupCommandTests.leftover.withLock { $0 = nil }
             _ = try? Subprocess.run("\(BackupCommandTests.bin)/vaulthalla-lab", ["destroy", "--root", root])
             try? FileManager.default.removeItem(atPath: folder)
         }
@@ -207,10 +213,13 @@ import Testing
         try expectFailure(failing, status: 1, "exit 69")
     }
 
-    @Test("recipient unknown: exit 2 naming the key")
+    @Test("recipient unknown: doctor says so (exit 1), backup exits 2 naming the key")
     func recipientUnknown() throws {
         defer { Self.done() }
         let setup = try Setup(["exports.recipient": "0123456789ABCDEF0123456789ABCDEF01234567"])
+        let doctor = try setup.run(["doctor"])
+        #expect(doctor.status == 1 && doctor.stdoutText.contains("FAIL recipient") && doctor.stdoutText.contains("ok   postgres"),
+                "\(doctor.stdoutText)")
         try expectFailure(setup, status: 2, "0123456789ABCDEF0123456789ABCDEF01234567")
     }
 
