@@ -110,12 +110,13 @@ public final class Backup: Sendable {
             try await index.add(item, repository: repository)
             let size = index.sizes[item.root] ?? item.bytes
             let digest = item.digest ?? item.reference
+            let seconds = Date().timeIntervalSince(item.started)
             try catalog.append(ItemCaptured(set: set.id, item: item.root, root: item.reference, digest: digest, size: size,
                                             files: item.files, keyMaterial: SetLayout.keyMaterial.contains(item.root),
-                                            warnings: item.warnings))
+                                            warnings: item.warnings, seconds: seconds))
             roots[item.root] = item.value
             items.append(ItemSummary(item: item.root, files: item.files, size: size, bytesRead: item.bytes, reused: item.reused,
-                                     digest: digest, seconds: Date().timeIntervalSince(item.started), warnings: item.warnings,
+                                     digest: digest, seconds: seconds, warnings: item.warnings,
                                      keyMaterial: SetLayout.keyMaterial.contains(item.root)))
             progress.finishItem()
         }

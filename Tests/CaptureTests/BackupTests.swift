@@ -34,6 +34,9 @@ import Vaulthalla
         let vaults = Set(state.vaultKeys.map(\.vaultID)).count
         #expect(details.exports.count == 2 + vaults)
         #expect(try catalog.file("/etc/vaulthalla/config.yaml", in: set) != nil)
+        // Every item's event carries its digest, size and duration.
+        let captured = try catalog.events(EventFilter(type: .itemCaptured, set: set.id)).compactMap { $0.decode(ItemCaptured.self) }
+        #expect(captured.count == roots.count && captured.allSatisfy { !$0.digest.isEmpty && $0.seconds != nil && $0.size >= 0 })
         #expect(try catalog.listDirectory("/var/lib/vaulthalla", in: set).contains { $0.entry.path.hasSuffix("/.sealed_vault_master.blob") })
         #expect(try catalog.listDirectory("/var/lib/vaulthalla", in: set).allSatisfy { !$0.entry.path.hasSuffix("/.fuse-plaintext") })
 
