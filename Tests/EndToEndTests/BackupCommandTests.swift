@@ -12,7 +12,7 @@ import Testing
 
     /// The shared lab host, made on first use and destroyed when the last test of the suite is done.
     static let shared = Result { try LabHost() }
-    static let testCount = 9
+    static let testCount = 10
     static let finished = Mutex(0)
 
     static func done() {
@@ -237,6 +237,22 @@ import Testing
         let result = try Subprocess.run(RepositoryCommandTests.valkyrie, ["backup", "--repo", "\(setup.path)/no-such-repo"],
                                         environment: setup.environment)
         #expect(result.status == 2 && result.stderrText.contains("no-such-repo"), "\(result.stderrText)")
+    }
+
+    @Test("repository full (a 256 KiB tmpfs): exit 1 naming the repository, the set recorded failed, the repository verifies")
+    func repositoryFull() throws {
+        defer { Self.done() }
+        let mountPoint = "\(try Self.shared.get().folder)/full-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try Subprocess.check("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint])
+        defer {
+            _ = try? Subprocess.run("umount", [mountPoint])
+            try? FileManager.default.removeItem(atPath: mountPoint)
+        }
+        let setup = try Setup(["repository": "\(mountPoint)/repo"])
+        try expectFailure(setup, status: 1, "\(mountPoint)/repo")
+        let verify = try setup.run(["verify"])
+        #expect(verify.status == 0, "\(verify.stdoutText)")
     }
 
     /// A backup held in its maintenance stop command (which writes its pid, then sleeps), so a signal lands mid-run.
