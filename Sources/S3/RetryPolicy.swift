@@ -14,12 +14,17 @@ public struct RetryPolicy: Sendable, Equatable {
     public var maxDelay: Duration
     /// No new attempt starts once this much time has passed since the first.
     public var maxElapsed: Duration
+    /// An attempt that neither sends nor receives a byte for this long is abandoned (and retried): a stalled
+    /// connection costs this much, not the whole budget.
+    public var stallTimeout: Duration
 
-    public init(maxAttempts: Int, baseDelay: Duration, maxDelay: Duration, maxElapsed: Duration) {
+    public init(maxAttempts: Int, baseDelay: Duration, maxDelay: Duration, maxElapsed: Duration,
+                stallTimeout: Duration = .seconds(30)) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.maxElapsed = maxElapsed
+        self.stallTimeout = stallTimeout
     }
 
     public static let standard = RetryPolicy(maxAttempts: 8, baseDelay: .milliseconds(100),

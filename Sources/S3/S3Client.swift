@@ -29,7 +29,6 @@ public final class S3Client: Sendable {
         self.retry = retry
         self.multipart = multipart
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
         configuration.timeoutIntervalForResource = 600
         configuration.httpMaximumConnectionsPerHost = 8
         configuration.urlCache = nil
@@ -122,11 +121,17 @@ public final class S3Client: Sendable {
         }
     }
 
-    /// Size, ETag, last-modified and user metadata of the object, or nil when it does not exist.
+    /// Size, ETag, last-modified and user metadata of the object, or nil when it does not exist. A missing
+    /// bucket is an error: HEAD answers it with the same bare 404, so a miss is followed by a bucket check.
     public func headObject(bucket: String, key: String) async throws -> S3ObjectInfo? {
         switch try await performRaw(S3Request(operation: "HeadObject", method: "HEAD", bucket: bucket, key: key)) {
         case let .success(response): return info(key: key, response)
-        case let .failure(failed) where failed.failure.status == 404: return nil
+        case let .failure(failed) where failed.failure.status == 404:
+            guard try await bucketExists(bucket) else {
+                throw S3Failure(kind: .service(status: 404, code: "NoSuchBucket", message: "The specified bucket does not exist"))
+                    .operatorError("HeadObject", endpoint: endpoint, bucket: bucket, key: key, attempts: failed.attempts)
+            }
+            return nil
         case let .failure(failed):
             throw failed.failure.operatorError("HeadObject", endpoint: endpoint, bucket: bucket, key: key,
                                                attempts: failed.attempts)

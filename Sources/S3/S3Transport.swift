@@ -95,6 +95,8 @@ extension S3Client {
 
         var urlRequest = URLRequest(url: url)
         urlRequest.httpMethod = request.method
+        let stall = retry.stallTimeout.components
+        urlRequest.timeoutInterval = Double(stall.seconds) + Double(stall.attoseconds) / 1e18
         for (name, value) in headers where name != "host" {
             urlRequest.setValue(value, forHTTPHeaderField: name)
         }

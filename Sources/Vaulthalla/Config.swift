@@ -3,17 +3,18 @@ import Support
 import Yams
 
 /// `/etc/vaulthalla/config.yaml`: the sections a recovery tool reads or a lab host writes. Unknown keys are
-/// ignored when reading, so newer releases' extra settings do not break it. The DB password is never in it.
+/// ignored and only `database` is required, so older and newer releases' files both read. The DB password is
+/// never in it.
 public struct VaulthallaConfig: Codable, Sendable, Equatable {
-    public var websocketServer: Server
-    public var httpPreviewServer: Server
+    public var websocketServer: Server?
+    public var httpPreviewServer: Server?
     public var database: Database
-    public var auth: Auth
-    public var sync: Sync
-    public var sharing: Sharing
-    public var caching: Caching
-    public var auditing: Auditing
-    public var dev: Dev
+    public var auth: Auth?
+    public var sync: Sync?
+    public var sharing: Sharing?
+    public var caching: Caching?
+    public var auditing: Auditing?
+    public var dev: Dev?
 
     enum CodingKeys: String, CodingKey {
         case websocketServer = "websocket_server"

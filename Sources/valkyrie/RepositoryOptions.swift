@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Repository
-import S3
 import Support
 
 /// Where the repository is and how to open it, for every command that touches one.
@@ -22,19 +21,11 @@ struct RepositoryOptions: ParsableArguments {
     func backend(_ config: Configuration) throws -> any Backend {
         let location = location(config)
         guard location.hasPrefix("s3://") else { return LocalBackend(path: location) }
-        // Endpoint, region and path style from the config's `s3`; credentials from there or the environment.
-        let settings = config.s3
-        let (endpoint, region) = try (settings ?? Configuration.S3Settings()).endpointAndRegion(section: "s3")
-        var credentials: S3Credentials?
-        if let keyID = settings?.accessKeyID {
-            guard let secret = settings?.secretAccessKey else {
-                throw OperatorError.badInput("the config's s3.access_key_id has no s3.secret_access_key",
-                                             remedy: "set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-            }
-            credentials = S3Credentials(accessKeyID: keyID, secretAccessKey: secret)
-        }
-        return try S3Backend(location: location, endpoint: endpoint, region: region,
-                             pathStyle: settings?.pathStyle ?? true, credentials: credentials)
+        // Endpoint, region, path style and credentials from the config's `s3`, defaults from the environment.
+        let s3 = config.s3
+        return try S3Backend(location: location, settings: S3BackendSettings(
+            endpoint: s3?.endpoint, region: s3?.region, pathStyle: s3?.pathStyle,
+            accessKeyID: s3?.accessKeyID, secretAccessKey: s3?.secretAccessKey))
     }
 
     /// The passphrase from `--password-file` or `$VALKYRIE_PASSWORD`, never from a flag value.

@@ -118,5 +118,43 @@ import Testing
         await #expect {
             try await backend.list(prefix: "")
         } throws: { isOperatorError($0, status: .usage, mentioning: "NoSuchBucket") }
+        await #expect {
+            try await backend.size("config")
+        } throws: { isOperatorError($0, status: .usage, mentioning: "NoSuchBucket", backend.bucket) }
+    }
+}
+
+@Suite struct S3BackendSettingsTests {
+    let environment = ["AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_DEFAULT_REGION": "eu-west-1"]
+
+    @Test func defaultsComeFromTheEnvironmentAndAWS() throws {
+        let backend = try S3Backend(location: "s3://bkt/p", settings: S3BackendSettings(), environment: environment)
+        #expect(backend.client.region == "eu-west-1")
+        #expect(backend.client.endpoint.absoluteString == "https://s3.eu-west-1.amazonaws.com")
+        #expect(backend.client.pathStyle == false, "AWS's own endpoint: virtual-host style")
+        #expect(backend.bucket == "bkt" && backend.prefix == "p/")
+    }
+
+    @Test func settingsWinOverTheEnvironment() throws {
+        let settings = S3BackendSettings(endpoint: "http://127.0.0.1:9000", region: "auto", accessKeyID: "CFGKEY", secretAccessKey: "cfg-secret")
+        let backend = try S3Backend(location: "s3://bkt", settings: settings, environment: environment)
+        #expect(backend.client.region == "auto")
+        #expect(backend.client.endpoint.absoluteString == "http://127.0.0.1:9000")
+        #expect(backend.client.pathStyle, "a given endpoint: path style unless told otherwise")
+        var virtual = settings
+        virtual.pathStyle = false
+        #expect(try S3Backend(location: "s3://bkt", settings: virtual, environment: environment).client.pathStyle == false)
+    }
+
+    @Test func halfGivenCredentialsOrABadEndpointAreBadInput() {
+        #expect(throws: OperatorError.self) {
+            try S3Backend(location: "s3://bkt", settings: S3BackendSettings(accessKeyID: "only-the-id"), environment: environment)
+        }
+        #expect(throws: OperatorError.self) {
+            try S3Backend(location: "s3://bkt", settings: S3BackendSettings(endpoint: "not a url"), environment: environment)
+        }
+        #expect(throws: OperatorError.self) {
+            try S3Backend(location: "s3://bkt", settings: S3BackendSettings(), environment: [:])
+        }
     }
 }

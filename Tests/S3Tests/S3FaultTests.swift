@@ -61,9 +61,25 @@ import Testing
         }
     }
 
+    @Test func aStalledAttemptIsAbandonedAndRetried() async throws {
+        try await MotoS3.withBucket("stall") { _, bucket in
+            try await FaultProxy.with(upstream: try MotoS3.endpoint(), failRate: 0, cutRate: 0, stallFirst: 2) { proxy in
+                let retry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20),
+                                        maxElapsed: .seconds(60), stallTimeout: .seconds(1))
+                let client = try MotoS3.client(endpoint: proxy.endpoint, retry: retry)
+                let data = MotoS3.random(50_000, seed: 12)
+                try await client.putObject(bucket: bucket, key: "after-a-stall", data: data)
+                #expect(try await client.getObject(bucket: bucket, key: "after-a-stall").data == data)
+                let counts = try await proxy.counts()
+                #expect(counts.seen == 4, "two stalled attempts, then the PUT and the GET: \(counts)")
+            }
+        }
+    }
+
     @Test func persistentServerErrorsGiveUpWithAClearError() async throws {
         try await FaultProxy.with(upstream: try MotoS3.endpoint(), failRate: 1.0, cutRate: 0) { proxy in
-            let retry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), maxElapsed: .seconds(30))
+            // Only the attempt count may end it: a loaded machine must not turn this into a time-out.
+            let retry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), maxElapsed: .seconds(3600))
             let client = try MotoS3.client(endpoint: proxy.endpoint, retry: retry)
             await #expect {
                 try await client.putObject(bucket: "any-bucket", key: "k", data: Data("x".utf8))

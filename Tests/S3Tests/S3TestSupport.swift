@@ -10,7 +10,7 @@ import Testing
 enum MotoS3 {
     /// Retries quick enough for tests, still bounded.
     static let testRetry = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(20), maxDelay: .milliseconds(500),
-                                       maxElapsed: .seconds(60))
+                                       maxElapsed: .seconds(120), stallTimeout: .seconds(10))
 
     static func endpoint() throws -> URL {
         let environment = ProcessInfo.processInfo.environment
@@ -87,10 +87,11 @@ final class FaultProxy: @unchecked Sendable {
         var failed: Int
         var cut: Int
         var forwarded: Int
+        var seen: Int?
     }
 
-    init(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, deny: String? = nil,
-         denyMatching: String? = nil) throws {
+    init(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, stallFirst: Int = 0,
+         deny: String? = nil, denyMatching: String? = nil) throws {
         guard let script = Bundle.module.url(forResource: "fault_proxy", withExtension: "py", subdirectory: "Resources") else {
             throw OperatorError.failed("fault_proxy.py is missing from the S3Tests bundle")
         }
@@ -98,6 +99,7 @@ final class FaultProxy: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try Subprocess.resolve("python3"))
         var arguments = [script.path, upstream.absoluteString, "--fail-rate", String(failRate), "--cut-rate",
                          String(cutRate), "--seed", String(seed)]
+        if stallFirst > 0 { arguments += ["--stall-first", String(stallFirst)] }
         if let deny { arguments += ["--deny", deny] }
         if let denyMatching { arguments += ["--deny-matching", denyMatching] }
         process.arguments = arguments
@@ -116,7 +118,7 @@ final class FaultProxy: @unchecked Sendable {
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)),
               let url = URL(string: "http://127.0.0.1:\(port)") else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw OperatorError.failed("fault_proxy.py did not start (said: \(text))")
         }
@@ -136,10 +138,11 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     /// Runs `body` with a started proxy and stops it afterwards, also when `body` throws.
-    static func with<T>(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, deny: String? = nil,
-                        denyMatching: String? = nil, _ body: (FaultProxy) async throws -> T) async throws -> T {
-        let proxy = try FaultProxy(upstream: upstream, failRate: failRate, cutRate: cutRate, seed: seed, deny: deny,
-                                   denyMatching: denyMatching)
+    static func with<T>(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, stallFirst: Int = 0,
+                        deny: String? = nil, denyMatching: String? = nil,
+                        _ body: (FaultProxy) async throws -> T) async throws -> T {
+        let proxy = try FaultProxy(upstream: upstream, failRate: failRate, cutRate: cutRate, seed: seed, stallFirst: stallFirst,
+                                   deny: deny, denyMatching: denyMatching)
         do {
             let result = try await body(proxy)
             proxy.stop()

@@ -66,8 +66,16 @@ import Testing
         try shipped.write(toFile: "\(dir)/b.yaml", atomically: true, encoding: .utf8)
         let config = try VaulthallaConfig.load(path: "\(dir)/b.yaml")
         #expect(config.database.name == "vaulthalla" && config.database.port == 5432)
-        #expect(config.sharing.enablePublicLinks == false)
-        #expect(config.auditing.filesTrashed.retentionDays == 60)
+        #expect(config.sharing?.enablePublicLinks == false)
+        #expect(config.auditing?.filesTrashed.retentionDays == 60)
+
+        // An older file with fewer sections still reads; one without `database` does not.
+        try "database: {host: db, port: 5432, name: vaulthalla, user: vaulthalla, pool_size: 4}\n"
+            .write(toFile: "\(dir)/old.yaml", atomically: true, encoding: .utf8)
+        #expect(try VaulthallaConfig.load(path: "\(dir)/old.yaml").database.host == "db")
+        try "auth: {access_token_expiry_minutes: 5, refresh_token_expiry_days: 1}\n"
+            .write(toFile: "\(dir)/nodb.yaml", atomically: true, encoding: .utf8)
+        #expect(throws: Error.self) { try VaulthallaConfig.load(path: "\(dir)/nodb.yaml") }
 
         try "database: [not, a, mapping]".write(toFile: "\(dir)/c.yaml", atomically: true, encoding: .utf8)
         #expect(throws: Error.self) { try VaulthallaConfig.load(path: "\(dir)/c.yaml") }

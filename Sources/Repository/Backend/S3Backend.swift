@@ -34,6 +34,31 @@ public struct S3Backend: Backend {
         self.init(client: client, bucket: bucket, prefix: prefix)
     }
 
+    /// From a location and the operator's settings, with defaults: region from the settings, then
+    /// `AWS_REGION`, `AWS_DEFAULT_REGION`, `us-east-1`; endpoint AWS's regional one (virtual-host style) unless
+    /// given (then path style, as MinIO, R2 and moto expect, unless `pathStyle` says otherwise); credentials
+    /// from the settings when both keys are there, else from the environment.
+    public init(location: String, settings: S3BackendSettings,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let region = settings.region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        let endpointText = settings.endpoint ?? "https://s3.\(region).amazonaws.com"
+        guard let endpoint = URL(string: endpointText), ["http", "https"].contains(endpoint.scheme ?? ""),
+              endpoint.host?.isEmpty == false else {
+            throw OperatorError.badInput("S3 endpoint \(endpointText) is not an http(s) URL with a host",
+                                         remedy: "set s3.endpoint in the configuration to e.g. https://s3.eu-west-1.amazonaws.com")
+        }
+        let credentials: S3Credentials
+        switch (settings.accessKeyID, settings.secretAccessKey) {
+        case let (id?, secret?): credentials = S3Credentials(accessKeyID: id, secretAccessKey: secret)
+        case (nil, nil): credentials = try .fromEnvironment(environment)
+        default:
+            throw OperatorError.badInput("the configuration sets only one of s3.access_key_id and s3.secret_access_key",
+                                         remedy: "set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        }
+        try self.init(location: location, endpoint: endpoint, region: region,
+                      pathStyle: settings.pathStyle ?? (settings.endpoint != nil), credentials: credentials)
+    }
+
     /// Splits `s3://bucket/some/prefix` into the bucket and the prefix.
     public static func parse(_ location: String) throws -> (bucket: String, prefix: String) {
         guard location.hasPrefix("s3://") else {
@@ -85,5 +110,23 @@ public struct S3Backend: Backend {
 
     public func delete(_ name: String) async throws {
         try await client.deleteObject(bucket: bucket, key: prefix + name)
+    }
+}
+
+/// S3 settings as an operator writes them (configuration file); each one optional.
+public struct S3BackendSettings: Sendable, Equatable {
+    public var endpoint: String?
+    public var region: String?
+    public var pathStyle: Bool?
+    public var accessKeyID: String?
+    public var secretAccessKey: String?
+
+    public init(endpoint: String? = nil, region: String? = nil, pathStyle: Bool? = nil,
+                accessKeyID: String? = nil, secretAccessKey: String? = nil) {
+        self.endpoint = endpoint
+        self.region = region
+        self.pathStyle = pathStyle
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
     }
 }
