@@ -76,7 +76,7 @@ private final class DumpTee: Sendable {
     }
 
     var head: Data { state.withLock { $0.head } }
-    var digest: String { "sha256:" + state.withLock { $0.hash.finalize() }.map { String(format: "%02x", $0) }.joined() }
+    var digest: String { "sha256:" + Data(state.withLock { $0.hash.finalize() }).hexString }
 }
 
 /// Children a capture has running, so an interrupted backup can stop them before it leaves.

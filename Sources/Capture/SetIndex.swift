@@ -107,6 +107,6 @@ public struct SetIndex: SetContents {
     }
 
     static func digest(_ data: Data) -> String {
-        SHA256.hash(data: data).prefix(16).map { String(format: "%02x", $0) }.joined()
+        Data(SHA256.hash(data: data).prefix(16)).hexString
     }
 }
