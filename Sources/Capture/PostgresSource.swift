@@ -45,6 +45,8 @@ struct PostgresSource {
             throw OperatorError.failed("pg_dump of \(Conninfo.describe(snapshot.settings.conninfo)) failed: \(line)",
                                        remedy: "check that the database is reachable and the role may read every table")
         }
+        // pg_restore stops reading once it has the table of contents; that must be EPIPE, not a fatal SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let listing = try Subprocess.run(snapshot.tool("pg_restore"), ["--list"], input: tee.head)
         guard listing.status == 0 else {
             throw OperatorError.failed("pg_restore --list cannot read the dump: \(listing.stderrSummary)",
@@ -74,7 +76,7 @@ private final class DumpTee: Sendable {
     }
 
     var head: Data { state.withLock { $0.head } }
-    var digest: String { "sha256:" + state.withLock { $0.hash.finalize() }.map { String(format: "%02x", $0) }.joined() }
+    var digest: String { "sha256:" + Data(state.withLock { $0.hash.finalize() }).hexString }
 }
 
 /// Children a capture has running, so an interrupted backup can stop them before it leaves.
