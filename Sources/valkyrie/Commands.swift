@@ -11,5 +11,7 @@ extension Valkyrie {
         InitCommand.self,
         KeyCommand.self,
         VerifyCommand.self,
+        BackupCommand.self,
+        DoctorCommand.self,
     ]
 }

@@ -13,10 +13,28 @@ struct Configuration: Decodable, Sendable {
     var s3: S3Settings?
     /// The TPM for TPM key slots, as a TCTI string (`device:/dev/tpmrm0`).
     var tpmTCTI: String?
+    /// The key slot a backup opens the repository with: a file holding the passphrase (else `$VALKYRIE_PASSWORD`,
+    /// the TPM of `tpm_tcti`, or the GPG keyring).
+    var passwordFile: String?
+    /// What `valkyrie backup` captures (BackupConfiguration.swift).
+    var host: HostSettings?
+    var postgres: PostgresSettings?
+    var vh: String?
+    var exports: ExportSettings?
+    /// Names under the data directory the walk leaves out (default: `.fuse-plaintext`, `.cache`).
+    var excludes: [String]?
+    /// Compare every body's BLAKE2b with `files.content_hash` (default true).
+    var verifyContentHashes: Bool?
+    /// Endpoint and credentials for reading the S3 vaults' buckets.
+    var s3Capture: S3Settings?
+    var maintenance: MaintenanceSettings?
 
     enum CodingKeys: String, CodingKey {
-        case repository, catalog, s3
+        case repository, catalog, s3, host, postgres, vh, exports, excludes, maintenance
         case tpmTCTI = "tpm_tcti"
+        case passwordFile = "password_file"
+        case verifyContentHashes = "verify_content_hashes"
+        case s3Capture = "s3_capture"
     }
 
     struct S3Settings: Decodable, Sendable {

@@ -39,6 +39,15 @@ struct RepositoryOptions: ParsableArguments {
         return ProcessInfo.processInfo.environment["VALKYRIE_PASSWORD"].map { Data($0.utf8) }
     }
 
+    /// The config's `password_file`, for unattended backups.
+    private func configPassphrase(_ config: Configuration) throws -> Data? {
+        guard let file = config.passwordFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw OperatorError.badInput("password_file \(file) cannot be read", remedy: "check the path and its permissions")
+        }
+        return Self.trimmingNewline(data)
+    }
+
     @Option(name: .long, help: "TPM for TPM slots, as a TCTI (default: $VALKYRIE_TPM_TCTI, the config's `tpm_tcti`).")
     var tcti: String?
 
@@ -51,7 +60,7 @@ struct RepositoryOptions: ParsableArguments {
     /// keyring of $GNUPGHOME (tried only when the repository has GPG slots).
     func unlockMethods(_ config: Configuration) throws -> [Unlock] {
         var methods: [Unlock] = []
-        if let passphrase = try passphrase() { methods.append(.passphrase(passphrase)) }
+        if let passphrase = try passphrase() ?? configPassphrase(config) { methods.append(.passphrase(passphrase)) }
         if let tcti = tpm(config) { methods.append(.tpm(tcti: tcti)) }
         methods.append(.gpg(homeDirectory: nil))
         return methods
