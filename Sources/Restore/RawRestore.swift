@@ -6,6 +6,13 @@ import Support
 /// `valkyrie restore SET:PATH --to DIR`: a file or folder of a set, with owners, modes, times, symlinks and
 /// xattrs, written through a staging folder and moved into place when complete.
 public enum RawRestore {
+    /// What one restore wrote, summed over the entries it took.
+    struct Restored {
+        var files = 0
+        var bytes: Int64 = 0
+        var warnings: [String] = []
+    }
+
     public struct Summary: Codable, Sendable {
         public var set: String
         public var path: String
@@ -52,11 +59,13 @@ public enum RawRestore {
 
     /// An entry written at `path`: through its repository node, or, for the folders above item roots, one
     /// child at a time from the index.
-    static func restore(_ entry: IndexedFile, at path: String, source: SetSource) async throws -> Restorer.Result {
-        let restorer = Restorer(repository: source.repository)
-        if let node = try await source.node(entry.entry) { return try await restorer.restore(node, to: path) }
+    static func restore(_ entry: IndexedFile, at path: String, source: SetSource) async throws -> Restored {
+        if let node = try await source.node(entry.entry) {
+            let result = try await Restorer(repository: source.repository).restore(node, to: path)
+            return Restored(files: result.files, bytes: result.bytes, warnings: result.warnings)
+        }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        var total = Restorer.Result()
+        var total = Restored()
         for child in try source.catalog.listDirectory(entry.entry.path, in: source.set) {
             let part = try await restore(child, at: "\(path)/\((child.entry.path as NSString).lastPathComponent)", source: source)
             total.files += part.files

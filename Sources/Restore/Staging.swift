@@ -48,8 +48,10 @@ struct Staging {
             }
             try FileManager.default.removeItem(atPath: target)
         }
-        guard rename("\(folder)/\(relative)", target) == 0 else {
-            throw OperatorError.failed("cannot move the restored \(relative) into \(destination) (\(String(cString: strerror(errno))))",
+        do {
+            try FileManager.default.moveItem(atPath: "\(folder)/\(relative)", toPath: target)  // one rename: same filesystem
+        } catch {
+            throw OperatorError.failed("cannot move the restored \(relative) into \(destination) (\(Self.reason(error)))",
                                        remedy: "check the destination's permissions")
         }
     }
@@ -59,7 +61,6 @@ struct Staging {
     }
 
     private static func reason(_ error: Error) -> String {
-        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        return underlying.map { String(cString: strerror(Int32($0.code))) } ?? (error as NSError).localizedDescription
+        ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError ?? error as NSError).localizedDescription
     }
 }

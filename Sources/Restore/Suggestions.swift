@@ -11,7 +11,7 @@ enum Suggestions {
     static func nearest(_ wanted: String, among candidates: [String], limit: Int) -> [String] {
         let target = Array(wanted.lowercased())
         let scored = Set(candidates).map { ($0, distance(target, Array($0.lowercased()))) }
-        let bound = max(3, target.count / 2)
+        let bound = max(2, target.count / 3)
         return scored.filter { $0.1 <= bound }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(limit).map(\.0)
     }
 

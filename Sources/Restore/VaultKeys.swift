@@ -68,8 +68,8 @@ enum VaultKeys {
         let earlier = try set.catalog.sets(host: set.set.host).filter { $0.ordinal < set.set.ordinal }.sorted { $0.ordinal > $1.ordinal }
         for other in earlier {
             let older = SetSource(catalog: set.catalog, repository: set.repository, record: other)
-            guard let (entries, _) = try? await Self.entries(keys, set: older) else { continue }
-            for entry in entries where entry.vaultName == vault && ring.keys[entry.keyInfo.keyVersion] == nil {
+            guard let found = try? await Self.entries(keys, set: older) else { continue }
+            for entry in found.entries where entry.vaultName == vault && ring.keys[entry.keyInfo.keyVersion] == nil {
                 ring.keys[entry.keyInfo.keyVersion] = try entry.keyBytes()
             }
             if let version, ring.keys[version] != nil { return }

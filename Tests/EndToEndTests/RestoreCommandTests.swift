@@ -36,7 +36,8 @@ import Testing
                 guard day.status == 0 else { throw OperatorError.failed("vaulthalla-lab mutate: \(day.stderrText)") }
                 let second = try setup.run(["backup"])
                 guard second.status == 0 else { throw OperatorError.failed("second backup: \(second.stdoutText)\(second.stderrText)") }
-                let listed = try JSONSerialization.jsonObject(with: try setup.run(["sets", "--json"]).stdout) as? [[String: Any]] ?? []
+                let report = try JSONSerialization.jsonObject(with: try setup.run(["sets", "--json"]).stdout) as? [String: Any]
+                let listed = report?["sets"] as? [[String: Any]] ?? []
                 sets = listed.compactMap { $0["name"] as? String }
                 guard sets.count == 2 else { throw OperatorError.failed("expected two sets, got \(sets)") }
             } catch {
