@@ -60,11 +60,13 @@ public struct ItemCaptured: EventPayload {
     /// Key material (swtpm state, exports): shown to root only.
     public var keyMaterial: Bool
     public var warnings: [String]
+    /// How long capturing the item took (absent in events of older builds).
+    public var seconds: Double?
     public var setID: UUID? { self.set }
     public init(set: UUID, item: String, root: String, digest: String, size: Int64, files: Int,
-                keyMaterial: Bool = false, warnings: [String] = []) {
+                keyMaterial: Bool = false, warnings: [String] = [], seconds: Double? = nil) {
         self.set = set; self.item = item; self.root = root; self.digest = digest; self.size = size
-        self.files = files; self.keyMaterial = keyMaterial; self.warnings = warnings
+        self.files = files; self.keyMaterial = keyMaterial; self.warnings = warnings; self.seconds = seconds
     }
 }
 

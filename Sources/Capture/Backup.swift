@@ -110,12 +110,13 @@ public final class Backup: Sendable {
             try await index.add(item, repository: repository)
             let size = index.sizes[item.root] ?? item.bytes
             let digest = item.digest ?? item.reference
+            let seconds = Date().timeIntervalSince(item.started)
             try catalog.append(ItemCaptured(set: set.id, item: item.root, root: item.reference, digest: digest, size: size,
                                             files: item.files, keyMaterial: SetLayout.keyMaterial.contains(item.root),
-                                            warnings: item.warnings))
+                                            warnings: item.warnings, seconds: seconds))
             roots[item.root] = item.value
             items.append(ItemSummary(item: item.root, files: item.files, size: size, bytesRead: item.bytes, reused: item.reused,
-                                     digest: digest, seconds: Date().timeIntervalSince(item.started), warnings: item.warnings,
+                                     digest: digest, seconds: seconds, warnings: item.warnings,
                                      keyMaterial: SetLayout.keyMaterial.contains(item.root)))
             progress.finishItem()
         }
@@ -130,7 +131,7 @@ public final class Backup: Sendable {
         let vaults = try snapshot.vaults()
         let versions = try snapshot.currentKeyVersions()
         let counts = try snapshot.recordCounts()
-        let vaultIndex = try snapshot.vaultIndex(vaults: vaults)
+        var vaultIndex = try snapshot.vaultIndex(vaults: vaults)
         let s3Vaults = vaults.filter { $0.type == "s3" && $0.bucket != nil }
 
         begin(SetLayout.version)
@@ -179,10 +180,20 @@ public final class Backup: Sendable {
         }
 
         begin(SetLayout.vaultIndex)
+        // A body whose content and expected hash are those the previous set already matched is not hashed again.
+        let previousIndex = try await previous?.vaultIndex() ?? [:]
+        let previousContent = try await previous?.bodyContent() ?? [:]
+        let coherence = Coherence(dataDirectory: settings.dataDirectory, verifyHashes: settings.verifyContentHashes)
+            .check(vaultIndex) { [index] line in
+                guard let before = previousIndex[line.backingPath], before.hashVerified == true,
+                      before.contentHash == line.contentHash, let content = index.bodyContent[line.backingPath] else { return false }
+                return content == previousContent[line.backingPath]
+            }
+        let mismatches = coherence.problems
+        for i in vaultIndex.indices where coherence.hashed.contains(vaultIndex[i].backingPath) { vaultIndex[i].hashVerified = true }
         let jsonl = try vaultIndex.map { String(decoding: try JSONFormat.encoder().encode($0), as: UTF8.self) + "\n" }.joined()
         let indexNode = try await writer.storeFile(Data(jsonl.utf8), name: "vault-index.jsonl", mode: 0o600, mtime: started)
         try await record(CapturedItem(root: SetLayout.vaultIndex, value: .file(indexNode), files: 1, bytes: indexNode.size, started: Date()))
-        let mismatches = Coherence(dataDirectory: settings.dataDirectory, verifyHashes: settings.verifyContentHashes).check(vaultIndex)
         try index.addVaultIndex(vaultIndex)
 
         begin(SetLayout.version)

@@ -8,9 +8,13 @@ struct Coherence {
     let dataDirectory: String
     let verifyHashes: Bool
 
-    /// One line per file that does not match, naming vault, logical path and body.
-    func check(_ index: [VaultIndexLine]) -> [String] {
+    /// One line per file that does not match, naming vault, logical path and body; and the backing paths whose
+    /// BLAKE2b matched. `alreadyHashed` says which bodies need no hashing: the same content with the same
+    /// expected hash matched in the previous set.
+    func check(_ index: [VaultIndexLine], alreadyHashed: (VaultIndexLine) -> Bool = { _ in false })
+        -> (problems: [String], hashed: Set<String>) {
         var problems: [String] = []
+        var hashed = Set<String>()
         for line in index {
             let body = "\(dataDirectory)/\(line.backingPath)"
             let name = "\(line.vault):\(line.path) (body \(line.backingPath))"
@@ -23,15 +27,21 @@ struct Coherence {
                 continue
             }
             guard verifyHashes, let expected = line.contentHash, !expected.isEmpty else { continue }
+            if alreadyHashed(line) {
+                hashed.insert(line.backingPath)
+                continue
+            }
             do {
                 let actual = try ContentHash.hex(ofFileAt: body)
-                if actual != expected.lowercased() {
+                if actual == expected.lowercased() {
+                    hashed.insert(line.backingPath)
+                } else {
                     problems.append("\(name): BLAKE2b \(actual.prefix(16))… differs from files.content_hash \(expected.prefix(16))…")
                 }
             } catch {
                 problems.append("\(name): cannot read the body to hash it")
             }
         }
-        return problems
+        return (problems, hashed)
     }
 }

@@ -118,6 +118,9 @@ public struct VaultIndexLine: Codable, Sendable, Equatable {
     public var keyVersion: Int?
     public var contentHash: String?
     public var format: Int?
+    /// Set by the coherence check: the body's BLAKE2b matched `contentHash` (in this set, or in the previous one
+    /// for the same content).
+    public var hashVerified: Bool?
 
     /// Encrypted bodies are 16 bytes (the GCM tag) longer than the plaintext.
     public var expectedBodySize: Int64 {

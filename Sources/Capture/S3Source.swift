@@ -26,7 +26,7 @@ struct S3Source {
         var lines: [S3ObjectLine] = []
         var vaultNodes: [Node] = []
         var files = 0, reused = 0
-        var bytes: Int64 = 0
+        var downloaded: Int64 = 0
         for vault in vaults {
             guard let bucket = vault.bucket else { continue }
             let listed = try await client.listObjects(bucket: bucket)
@@ -50,9 +50,9 @@ struct S3Source {
                     node.xattrs = metadata.sorted { $0.key < $1.key }.map { ExtendedAttribute(name: "user.\($0.key)", value: Data($0.value.utf8)) }
                     if node.xattrs?.isEmpty == true { node.xattrs = nil }
                     progress.add(files: 1, bytes: Int64(fetched.data.count))
+                    downloaded += Int64(fetched.data.count)
                 }
                 files += 1
-                bytes += Int64(object.size)
                 try folder.insert(node, at: object.key.split(separator: "/", omittingEmptySubsequences: false).map(String.init),
                                   bucket: bucket)
                 lines.append(S3ObjectLine(vault: vault.name, bucket: bucket, key: object.key, size: Int64(object.size),
@@ -65,7 +65,7 @@ struct S3Source {
         let tree = try await writer.storeTree(Tree(nodes: vaultNodes))
         let jsonl = try lines.map { String(decoding: try JSONFormat.encoder().encode($0), as: UTF8.self) + "\n" }.joined()
         let listNode = try await writer.storeFile(Data(jsonl.utf8), name: "s3-objects.jsonl", mode: 0o600, mtime: started)
-        return (CapturedItem(root: SetLayout.s3, value: .tree(tree), files: files, bytes: bytes, started: started, reused: reused),
+        return (CapturedItem(root: SetLayout.s3, value: .tree(tree), files: files, bytes: downloaded, started: started, reused: reused),
                 CapturedItem(root: SetLayout.s3Objects, value: .file(listNode), files: 1, bytes: listNode.size, started: started))
     }
 

@@ -16,6 +16,8 @@ public struct SetIndex: SetContents {
     public private(set) var sizes: [String: Int64] = [:]
     /// `tree:<id>/<name>` of every node under `var/lib/vaulthalla`, by its path relative to that root.
     private var bodyNodes: [String: String] = [:]
+    /// Content blob ids of every file under `var/lib/vaulthalla`, by its path relative to that root.
+    public private(set) var bodyContent: [String: [BlobID]] = [:]
     private var s3Nodes: [String: String] = [:]
 
     public init() {}
@@ -49,12 +51,14 @@ public struct SetIndex: SetContents {
             entries.append(FileEntry(path: "/" + item.root, kind: .directory, size: 0, mode: 0o755, uid: 0, gid: 0,
                                              mtimeNanoseconds: 0, version: id.hex, node: "tree:\(id.hex)"))
             var references: [String: String] = [:]
+            var contents: [String: [BlobID]] = [:]
             try await Self.walk(id, relative: "", repository: repository) { relative, node, reference in
                 entries.append(try Self.entry(node, path: "/\(item.root)/\(relative)", reference: reference))
                 if node.type == .file { total += node.size }
                 references[relative] = reference
+                if let content = node.content { contents[relative] = content }
             }
-            if item.root == SetLayout.varLib { bodyNodes = references }
+            if item.root == SetLayout.varLib { (bodyNodes, bodyContent) = (references, contents) }
             if item.root == SetLayout.s3 { s3Nodes = references }
         }
         self.entries[item.root] = entries

@@ -21,7 +21,7 @@ public final class SwtpmProcess: @unchecked Sendable {
     /// Starts swtpm and waits until it accepts a TPM session.
     public static func start(stateDirectory: String, logFile: String) throws -> SwtpmProcess {
         for _ in 0..<5 {
-            let port = try freePortPair()
+            let port = try LoopbackPort.freePair()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try Subprocess.resolve("swtpm"))
             process.arguments = [
@@ -63,27 +63,6 @@ public final class SwtpmProcess: @unchecked Sendable {
     private var isAlive: Bool {
         if let process { return process.isRunning }
         return kill(pid, 0) == 0
-    }
-
-    /// A free loopback port whose neighbour is free too.
-    static func freePortPair() throws -> Int {
-        let script = """
-            import socket
-            while True:
-                a = socket.socket(); a.bind(("127.0.0.1", 0)); port = a.getsockname()[1]
-                b = socket.socket()
-                try:
-                    b.bind(("127.0.0.1", port + 1)); print(port); break
-                except OSError:
-                    pass
-                finally:
-                    a.close(); b.close()
-            """
-        let out = try Subprocess.check("python3", ["-c", script]).stdoutText
-        guard let port = Int(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw OperatorError.failed("could not find a free loopback port for swtpm")
-        }
-        return port
     }
 }
 

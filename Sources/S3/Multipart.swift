@@ -47,7 +47,7 @@ extension S3Client {
                     headers: ["content-md5": digest.base64EncodedString()], body: slice))
                 parts.append((index + 1, Self.unquote(response.headers["etag"] ?? "")))
             }
-            let expected = SigV4.hex(Data(Insecure.MD5.hash(data: digests))) + "-\(parts.count)"
+            let expected = Data(Insecure.MD5.hash(data: digests)).hexString + "-\(parts.count)"
             return try await complete(bucket: bucket, key: key, uploadID: uploadID, parts: parts, expectedETag: expected)
         } catch {
             // Best effort: the upload's failure is what the operator needs to see, not the abort's.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// AWS Signature Version 4 for requests sent with an `Authorization` header, following S3's rules for the
 /// canonical URI (each path segment encoded once, no dot-segment normalisation).
@@ -57,7 +58,7 @@ public enum SigV4 {
         let stringToSign = [algorithm, amzDate, scope, sha256Hex(Data(canonicalRequest.utf8))].joined(separator: "\n")
 
         let key = signingKey(secret: credentials.secretAccessKey, day: day, region: region, service: service)
-        let signature = hex(Data(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key)))
+        let signature = Data(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key)).hexString
         let authorization = "\(algorithm) Credential=\(credentials.accessKeyID)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign,
@@ -95,18 +96,7 @@ public enum SigV4 {
         value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 
-    public static func sha256Hex(_ data: Data) -> String { hex(Data(SHA256.hash(data: data))) }
-
-    static func hex(_ data: Data) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(data.count * 2)
-        for byte in data {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func sha256Hex(_ data: Data) -> String { Data(SHA256.hash(data: data)).hexString }
 }
 
 /// S3's URI encoding: every byte outside `A-Z a-z 0-9 - _ . ~` as `%XX` (upper-case hex) of its UTF-8.

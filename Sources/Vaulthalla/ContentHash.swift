@@ -20,16 +20,7 @@ public enum ContentHash {
         return hexString(hasher.finalize())
     }
 
-    public static func hexString(_ data: Data) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(data.count * 2)
-        for byte in data {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hexString(_ data: Data) -> String { data.hexString }
 }
 
 

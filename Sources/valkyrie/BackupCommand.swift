@@ -39,7 +39,8 @@ struct BackupCommand: AsyncParsableCommand {
             let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
             let set = backup.interrupt(reason: "interrupted by \(name)")
             display.clear()
-            let error = OperatorError.failed("backup \(set ?? "") interrupted by \(name); the set is recorded as failed",
+            let error = OperatorError.failed(set.map { "backup \($0) interrupted by \(name); the set is recorded as failed" }
+                                                 ?? "backup interrupted by \(name) before it started a set",
                                              remedy: "run `valkyrie backup` again: it reuses what was stored")
             Foundation.exit(output.report(error))
         }

@@ -108,11 +108,7 @@ extension Configuration {
     private func s3Access() throws -> CaptureSettings.S3Access? {
         guard let settings = s3Capture else { return nil }
         let environment = ProcessInfo.processInfo.environment
-        let region = settings.region ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        let text = settings.endpoint ?? "https://s3.\(region).amazonaws.com"
-        guard let endpoint = URL(string: text), endpoint.scheme == "http" || endpoint.scheme == "https" else {
-            throw OperatorError.badInput("s3_capture.endpoint \(text) is not an http(s) URL", remedy: "fix s3_capture.endpoint in the config")
-        }
+        let (endpoint, region) = try settings.endpointAndRegion(section: "s3_capture")
         let credentials: S3Credentials
         if let id = settings.accessKeyID, let secret = settings.secretAccessKey {
             credentials = S3Credentials(accessKeyID: id, secretAccessKey: secret)

@@ -51,6 +51,18 @@ struct Configuration: Decodable, Sendable {
             case accessKeyID = "access_key_id"
             case secretAccessKey = "secret_access_key"
         }
+
+        /// The region (setting, then `AWS_DEFAULT_REGION` / `AWS_REGION`, then us-east-1) and the endpoint
+        /// (setting, else AWS's for that region); `section` names the setting in messages.
+        func endpointAndRegion(section: String) throws -> (endpoint: URL, region: String) {
+            let environment = ProcessInfo.processInfo.environment
+            let region = region ?? environment["AWS_DEFAULT_REGION"] ?? environment["AWS_REGION"] ?? "us-east-1"
+            let text = endpoint ?? "https://s3.\(region).amazonaws.com"
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+                throw OperatorError.badInput("S3 endpoint \(text) is not an http(s) URL", remedy: "fix \(section).endpoint in the config")
+            }
+            return (url, region)
+        }
     }
 
     static let empty = Configuration()

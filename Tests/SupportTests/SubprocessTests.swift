@@ -58,3 +58,18 @@ import Testing
         #expect(try Subprocess.check("pwd", currentDirectory: "/tmp").stdoutText == "/tmp\n")
     }
 }
+
+@Suite struct LoopbackPortTests {
+    @Test func pairIsFreeAndAdjacent() throws {
+        let port = try LoopbackPort.freePair()
+        #expect(port > 0 && port < 65535)
+        // Both ports can really be listened on.
+        let result = try Subprocess.run("python3", ["-c", """
+            import socket
+            for p in (\(port), \(port + 1)):
+                s = socket.socket(); s.bind(("127.0.0.1", p)); s.listen(); s.close()
+            print("ok")
+            """])
+        #expect(result.stdoutText == "ok\n")
+    }
+}

@@ -136,7 +136,7 @@ import TPM
     }
 
     @Test func unreachableTCTIIsAClearError() throws {
-        let port = try freePortPair()
+        let port = try LoopbackPort.freePair()
         let tcti = "swtpm:host=127.0.0.1,port=\(port)"
         let error = #expect(throws: OperatorError.self) { try TPMContext(tcti: tcti) }
         #expect(error?.problem.hasPrefix("cannot reach the TPM at \(tcti): ") == true)
@@ -151,7 +151,7 @@ import TPM
 func withScratchSwtpm(_ body: (String) throws -> Void) throws {
     let directory = try makeTemporaryDirectory("valkyrie-swtpm")
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let port = try freePortPair()
+    let port = try LoopbackPort.freePair()
     let tcti = "swtpm:host=127.0.0.1,port=\(port)"
     // A child in the foreground, not `--daemon`: a daemon keeps inherited pipes open and outlives the test.
     let swtpm = Process()

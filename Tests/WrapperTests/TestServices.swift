@@ -21,20 +21,3 @@ func makeTemporaryDirectory(_ prefix: String) throws -> String {
     return path
 }
 
-/// A loopback port P with P+1 free too, as swtpm's TCTI wants its control port next to its server port.
-func freePortPair() throws -> Int {
-    let script = """
-        import socket
-        while True:
-            a = socket.socket(); a.bind(("127.0.0.1", 0)); port = a.getsockname()[1]
-            b = socket.socket()
-            try:
-                b.bind(("127.0.0.1", port + 1)); print(port); break
-            except OSError:
-                pass
-            finally:
-                a.close(); b.close()
-        """
-    let text = try Subprocess.check("python3", ["-c", script]).stdoutText
-    return try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-}

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 
 /// A 32-byte identifier: a blob's keyed HMAC-SHA256, or an object's SHA-256. Shown and stored as lowercase hex.
 public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
@@ -35,14 +36,7 @@ public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     }
 
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Data(bytes).hexString
     }
 
     /// The first 8 hex digits, for messages.

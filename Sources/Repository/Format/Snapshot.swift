@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A stored set: the caller's metadata and its named roots. What the metadata means is the caller's business.
 public struct Snapshot: Sendable, Codable, Equatable {

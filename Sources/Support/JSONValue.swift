@@ -1,7 +1,8 @@
 import Foundation
 
-/// Any JSON value: how a payload is shown when its type is not (or not yet) known to this build.
-public enum JSONValue: Codable, Sendable, Equatable {
+/// Any JSON document, kept as it was given: opaque set metadata in the repository, event payloads of types
+/// this build does not know in the catalog. Integers stay integers, so re-encoding never changes a payload.
+public indirect enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -9,6 +10,16 @@ public enum JSONValue: Codable, Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+
+    /// The JSON form of any encodable value.
+    public init(encoding value: some Encodable) throws {
+        self = try JSONFormat.decoder().decode(JSONValue.self, from: JSONFormat.encoder().encode(value))
+    }
+
+    /// This document decoded as `type`.
+    public func decode<T: Decodable>(as type: T.Type) throws -> T {
+        try JSONFormat.decoder().decode(type, from: JSONFormat.encoder().encode(self))
+    }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
