@@ -65,7 +65,9 @@ struct LsCommand: AsyncParsableCommand {
 
     static func line(_ entry: FileEntry) -> Line {
         Line(path: entry.path, kind: entry.kind.rawValue, size: entry.size, mode: String(entry.mode & 0o7777, radix: 8),
-             owner: "\(entry.uid):\(entry.gid)", modified: Date(timeIntervalSince1970: Double(entry.mtimeNanoseconds) / 1e9))
+             owner: "\(entry.uid):\(entry.gid)",
+             // Folders above the items' roots are made up by the index (no time of their own).
+             modified: entry.mtimeNanoseconds == 0 ? nil : Date(timeIntervalSince1970: Double(entry.mtimeNanoseconds) / 1e9))
     }
 
     /// `SET:PATH` -> (SET, PATH); a bare SET lists its top.
