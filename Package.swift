@@ -58,12 +58,13 @@ let package = Package(
         .target(name: "Lab", dependencies: ["Vaulthalla", "LibPQ", "GPG", "TPM", "S3", crypto, "Sodium", yams, "Support"]),
         .target(name: "Capture", dependencies: ["Repository", "Catalog", "Vaulthalla", "LibPQ", "GPG", "S3", "POSIX", "Sodium",
                                                 crypto, "Support"]),
+        .target(name: "Restore", dependencies: ["Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "POSIX", "Support"]),
         .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Support"], path: "mount"),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
             argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Capture", "GPG", "LibPQ",
-            "Support",
+            "Restore", "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
         // Benchmarks (`swift run -c release catalog-bench`); its `append` mode is also the catalog tests' writer process.
@@ -82,6 +83,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "LibPQ", "POSIX", "S3",
                                                      "Support"]),
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "Catalog", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

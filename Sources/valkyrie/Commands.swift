@@ -13,5 +13,12 @@ extension Valkyrie {
         VerifyCommand.self,
         BackupCommand.self,
         DoctorCommand.self,
+        FindCommand.self,
+        HistoryCommand.self,
+        DiffCommand.self,
+        LsCommand.self,
+        RestoreCommand.self,
+        KeysCommand.self,
+        RestorePlanCommand.self,
     ]
 }
