@@ -59,12 +59,13 @@ let package = Package(
         .target(name: "Capture", dependencies: ["Repository", "Catalog", "Vaulthalla", "LibPQ", "GPG", "S3", "POSIX", "Sodium",
                                                 crypto, "Support"]),
         .target(name: "Drill", dependencies: ["Capture", "Repository", "Catalog", "Vaulthalla", "LibPQ", "TPM", "GPG", "Support"]),
+        .target(name: "Restore", dependencies: ["Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "POSIX", "Support"]),
         .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Support"], path: "mount"),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
             argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Capture", "Drill", "GPG", "LibPQ",
-            "Support",
+            "Restore", "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
         // Benchmarks (`swift run -c release catalog-bench`); its `append` mode is also the catalog tests' writer process.
@@ -84,6 +85,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "LibPQ", "POSIX", "S3",
                                                      "Support"]),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Support"]),
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "Catalog", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

@@ -114,7 +114,7 @@ extension Catalog {
 }
 
 /// Splits a joined row into the set's columns and the index row's (both sides have `size`, `kind`, ...).
-private let setAndRest = ScopeAdapter([
+let setAndRest = ScopeAdapter([
     "set": RangeRowAdapter(0..<SetRecord.columnNames.count), "rest": SuffixRowAdapter(fromIndex: SetRecord.columnNames.count),
 ])
 

@@ -116,6 +116,14 @@ public final class VaulthallaDatabase {
         public var contentHash: String?
         public var encryptionIV: String?
         public var keyVersion: Int?
+
+        /// A file as a set's vault index recorded it (restore checks the captured body against it).
+        public init(fsEntryID: Int64, vaultID: Int, logicalPath: String, backingPath: String, sizeBytes: Int64,
+                    mimeType: String? = nil, contentHash: String?, encryptionIV: String?, keyVersion: Int?) {
+            self.fsEntryID = fsEntryID; self.vaultID = vaultID; self.logicalPath = logicalPath; self.backingPath = backingPath
+            self.sizeBytes = sizeBytes; self.mimeType = mimeType; self.contentHash = contentHash
+            self.encryptionIV = encryptionIV; self.keyVersion = keyVersion
+        }
     }
 
     /// Every file of a vault, found from the vault root down through `parent_id`.

@@ -15,5 +15,12 @@ extension Valkyrie {
         DrillCommand.self,
         DrillsCommand.self,
         DoctorCommand.self,
+        FindCommand.self,
+        HistoryCommand.self,
+        DiffCommand.self,
+        LsCommand.self,
+        RestoreCommand.self,
+        KeysCommand.self,
+        RestorePlanCommand.self,
     ]
 }

@@ -60,8 +60,8 @@ import Testing
         let path: String
         var config: String { "\(path)/valkyrie.yaml" }
 
-        init(_ overrides: [String: String] = [:], maintenance: (stop: String, start: String)? = nil) throws {
-            host = try BackupCommandTests.shared.get()
+        init(_ overrides: [String: String] = [:], maintenance: (stop: String, start: String)? = nil, labHost: LabHost? = nil) throws {
+            host = try labHost ?? BackupCommandTests.shared.get()
             path = "\(host.folder)/t-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             let env = BackupCommandTests.environment

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+
+/// One version of a path that `find` matched, with every listed set holding it.
+public struct FoundFile: Codable, Sendable, Equatable {
+    public var file: IndexedFile
+    public var sets: [SetRecord]
+}
+
+public struct FoundVaultFile: Codable, Sendable, Equatable {
+    public var file: IndexedVaultFile
+    public var sets: [SetRecord]
+}
+
+/// Which sets `find` looks in: all listed ones, one set, or those started at or after a time.
+public struct FindScope: Sendable, Equatable {
+    public var set: SetRecord?
+    public var since: Date?
+    public init(set: SetRecord? = nil, since: Date? = nil) { self.set = set; self.since = since }
+
+    /// The extra conditions on the joined set `s`, and their arguments (values only, never spliced in).
+    var sql: (String, StatementArguments) {
+        var text = "", arguments: StatementArguments = []
+        if let set { text += " AND s.id = ?"; arguments += [set.id.uuidString] }
+        if let since { text += " AND s.started_at >= ?"; arguments += [CatalogTime.string(since)] }
+        return (text, arguments)
+    }
+}
+
+extension Catalog {
+    /// Every version of every raw path matching the SQLite GLOB `pattern`, each with the sets holding it, in
+    /// one query over the file index joined to the sets (a literal prefix narrows it through `file_index_by_path`).
+    public func find(glob pattern: String, scope: FindScope = FindScope()) throws -> [FoundFile] {
+        let (extra, arguments) = scope.sql
+        let sql = """
+            SELECT \(SetRecord.columns(of: "s")), f.* FROM file_index AS f
+            JOIN sets AS s ON s.host = f.host AND s.ordinal BETWEEN f.first_ordinal AND f.last_ordinal
+            WHERE f.path GLOB ? AND \(ContentSQL.listed)\(extra)
+            ORDER BY f.path, f.host, f.first_ordinal, s.started_at, s.name
+            """
+        return try read { db in
+            var found: [FoundFile] = []
+            for row in try Row.fetchAll(db, sql: sql, arguments: [pattern] + arguments, adapter: setAndRest) {
+                let file = IndexedFile(row: row.scopes["rest"]!), set = SetRecord(row: row.scopes["set"]!)
+                if let last = found.last, last.file == file { found[found.count - 1].sets.append(set) } else {
+                    found.append(FoundFile(file: file, sets: [set]))
+                }
+            }
+            return found
+        }
+    }
+
+    /// The same over logical vault paths, optionally within one vault.
+    public func findVaultFiles(glob pattern: String, vault: String? = nil, scope: FindScope = FindScope()) throws -> [FoundVaultFile] {
+        var (extra, arguments) = scope.sql
+        if let vault { extra = " AND v.vault = ?" + extra; arguments = [vault] + arguments }
+        let sql = """
+            SELECT \(SetRecord.columns(of: "s")), v.* FROM vault_index AS v
+            JOIN sets AS s ON s.host = v.host AND s.ordinal BETWEEN v.first_ordinal AND v.last_ordinal
+            WHERE v.path GLOB ? AND \(ContentSQL.listed)\(extra)
+            ORDER BY v.vault, v.path, v.host, v.first_ordinal, s.started_at, s.name
+            """
+        return try read { db in
+            var found: [FoundVaultFile] = []
+            for row in try Row.fetchAll(db, sql: sql, arguments: [pattern] + arguments, adapter: setAndRest) {
+                let file = IndexedVaultFile(row: row.scopes["rest"]!), set = SetRecord(row: row.scopes["set"]!)
+                if let last = found.last, last.file == file { found[found.count - 1].sets.append(set) } else {
+                    found.append(FoundVaultFile(file: file, sets: [set]))
+                }
+            }
+            return found
+        }
+    }
+
+    /// Every entry of `set` (all items), by path: what `diff` compares. One range scan of `file_index_by_parent`.
+    public func entries(of set: SetRecord) throws -> [IndexedFile] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM file_index INDEXED BY file_index_by_parent WHERE host = ? AND first_ordinal <= ? AND last_ordinal >= ?
+                ORDER BY path
+                """, arguments: [set.host, set.ordinal, set.ordinal]).map(IndexedFile.init(row:))
+        }
+    }
+
+    /// Every vault entry of `set`, by vault and logical path.
+    public func vaultEntries(of set: SetRecord) throws -> [IndexedVaultFile] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM vault_index INDEXED BY vault_index_by_parent WHERE host = ? AND first_ordinal <= ? AND last_ordinal >= ?
+                ORDER BY vault, path
+                """, arguments: [set.host, set.ordinal, set.ordinal]).map(IndexedVaultFile.init(row:))
+        }
+    }
+
+    /// The vault entry at logical `path` in `set`, if it holds one.
+    public func vaultFile(vault: String, _ path: String, in set: SetRecord) throws -> IndexedVaultFile? {
+        try read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM vault_index INDEXED BY vault_index_by_path WHERE vault = ? AND path = ? AND host = ?
+                AND first_ordinal <= ? AND last_ordinal >= ?
+                """, arguments: [vault, path, set.host, set.ordinal, set.ordinal]).map(IndexedVaultFile.init(row:))
+        }
+    }
+}
