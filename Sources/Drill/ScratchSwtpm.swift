@@ -16,15 +16,15 @@ final class ScratchSwtpm: Sendable {
 
     static func start(stateDirectory: String, folder: String) throws -> ScratchSwtpm {
         let pidFile = "\(folder)/swtpm.pid"
-        for _ in 0..<8 {
-            let port = Int.random(in: 20000..<60000)
+        for _ in 0..<5 {
+            let port = try LoopbackPort.freePair()
             let swtpm = ScratchSwtpm(port: port, pidFile: pidFile)
             let result = try Subprocess.run("swtpm", [
                 "socket", "--tpm2", "--tpmstate", "dir=\(stateDirectory)", "--flags", "not-need-init,startup-clear",
                 "--server", "type=tcp,port=\(port),bindaddr=127.0.0.1", "--ctrl", "type=tcp,port=\(port + 1),bindaddr=127.0.0.1",
                 "--pid", "file=\(pidFile)", "--log", "file=\(folder)/swtpm.log", "--daemon",
             ], captureOutput: false)
-            guard result.status == 0 else { swtpm.stop(); continue }  // most likely a port was taken: another pair
+            guard result.status == 0 else { swtpm.stop(); continue }  // a port taken in between: another pair
             // swtpm serves one connection at a time: this probe's context is closed before the checks open theirs.
             for _ in 0..<50 {
                 if (try? TPMContext(tcti: swtpm.tcti)) != nil { return swtpm }
