@@ -160,9 +160,12 @@ public struct DrillCheck: EventPayload {
     public var name: String
     public var passed: Bool
     public var evidence: String
+    /// The check handled key material (the swtpm unseal); its evidence holds no key bytes. Absent in older events.
+    public var sensitive: Bool?
     public var setID: UUID? { self.set }
-    public init(drill: UUID, set: UUID, name: String, passed: Bool, evidence: String) {
+    public init(drill: UUID, set: UUID, name: String, passed: Bool, evidence: String, sensitive: Bool? = nil) {
         self.drill = drill; self.set = set; self.name = name; self.passed = passed; self.evidence = evidence
+        self.sensitive = sensitive
     }
 }
 

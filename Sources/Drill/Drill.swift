@@ -44,7 +44,8 @@ public final class Drill: Sendable {
         var checks: [CheckResult] = []
         func record(_ check: CheckResult) throws {
             checks.append(check)
-            try catalog.append(DrillCheck(drill: id, set: set.id, name: check.name, passed: check.passed, evidence: check.eventEvidence))
+            try catalog.append(DrillCheck(drill: id, set: set.id, name: check.name, passed: check.passed, evidence: check.eventEvidence,
+                                      sensitive: check.sensitive ? true : nil))
         }
         var databaseVersion: Int?
         do {

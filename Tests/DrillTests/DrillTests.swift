@@ -96,6 +96,9 @@ import Testing
             let catalog = try fixture.catalog()
             let recorded = try #require(try catalog.details(of: fixture.good).drills.first { $0.id == drill.id })
             #expect(recorded.status == .passed && recorded.failed == 0 && recorded.checks.count == report.checks.count)
+            let events = try catalog.events(EventFilter(set: fixture.good.id)).compactMap { $0.decode(DrillCheck.self) }
+                .filter { $0.drill == drill.id }
+            #expect(events.count == report.checks.count && events.filter { $0.sensitive == true }.map(\.name) == ["swtpm unseal"])
             #expect(recorded.report?.contains("Vaulthalla") == true && recorded.report?.contains(report.gpgRecipient) == true)
         }
     }
