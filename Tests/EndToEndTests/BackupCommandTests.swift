@@ -12,7 +12,7 @@ import Testing
 
     /// The shared lab host, made on first use and destroyed when the last test of the suite is done.
     static let shared = Result { try LabHost() }
-    static let testCount = 10
+    static let testCount = 11
     static let finished = Mutex(0)
 
     static func done() {
@@ -239,7 +239,7 @@ import Testing
         #expect(result.status == 2 && result.stderrText.contains("no-such-repo"), "\(result.stderrText)")
     }
 
-    @Test("repository full (a 256 KiB tmpfs): exit 1 naming the repository, the set recorded failed, the repository verifies")
+    @Test("repository full (a 256 KiB tmpfs): exit 1 naming the repository, the set recorded failed, the repository verifies; with room again, the next backup completes")
     func repositoryFull() throws {
         defer { Self.done() }
         let mountPoint = "\(try Self.shared.get().folder)/full-\(UUID().uuidString.prefix(6))"
@@ -253,6 +253,30 @@ import Testing
         try expectFailure(setup, status: 1, "\(mountPoint)/repo")
         let verify = try setup.run(["verify"])
         #expect(verify.status == 0, "\(verify.stdoutText)")
+
+        try Subprocess.check("mount", ["-o", "remount,size=64m", mountPoint])
+        let next = try setup.run(["backup"])
+        #expect(next.status == 0, "\(next.stdoutText)\(next.stderrText)")
+        #expect(try setup.run(["verify", "--read-data"]).status == 0)
+    }
+
+    @Test("permission denied on a file (root without CAP_DAC_OVERRIDE): exit 3 naming the file, the set partial")
+    func permissionDenied() throws {
+        defer { Self.done() }
+        let host = try Self.shared.get()
+        let locked = "\(host.root)/etc/vaulthalla/locked.conf"
+        try Data("not for the backup\n".utf8).write(to: URL(fileURLWithPath: locked))
+        chmod(locked, 0)
+        defer { try? FileManager.default.removeItem(atPath: locked) }
+        let setup = try Setup()
+        // Root obeys file modes once the capabilities that bypass them are gone from its bounding set.
+        let result = try Subprocess.run("setpriv", ["--bounding-set", "-dac_override,-dac_read_search", "--",
+                                                    RepositoryCommandTests.valkyrie, "backup"], environment: setup.environment)
+        #expect(result.status == 3, "\(result.stdoutText)\(result.stderrText)")
+        #expect((result.stdoutText + result.stderrText).contains("locked.conf"), "\(result.stdoutText)\(result.stderrText)")
+        let sets = try setup.json(try setup.run(["sets", "--json"]))
+        let listed = try #require(sets["sets"] as? [[String: Any]], "\(sets)")
+        #expect(listed.count == 1 && listed.first?["status"] as? String == "partial", "\(listed)")
     }
 
     /// A backup held in its maintenance stop command (which writes its pid, then sleeps), so a signal lands mid-run.
