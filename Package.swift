@@ -56,7 +56,8 @@ let package = Package(
         .target(name: "Repository", dependencies: [crypto, "Zstd", "Sodium", "GPG", "TPM", "S3", "POSIX", "Support"]),
         .target(name: "Vaulthalla", dependencies: [crypto, "Sodium", "LibPQ", yams, "Support"]),
         .target(name: "Lab", dependencies: ["Vaulthalla", "LibPQ", "GPG", "TPM", "S3", crypto, "Sodium", yams, "Support"]),
-        .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Support"], path: "mount"),
+        .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "Support"],
+                path: "mount", exclude: ["valkyrie-mount@.service"]),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
@@ -77,6 +78,7 @@ let package = Package(
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
+        .testTarget(name: "MountTests", dependencies: ["Mount", "Catalog", "Repository", "Vaulthalla", "GPG", "POSIX", "Sodium", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

@@ -11,5 +11,6 @@ extension Valkyrie {
         InitCommand.self,
         KeyCommand.self,
         VerifyCommand.self,
+        MountCommand.self,
     ]
 }
