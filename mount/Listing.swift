@@ -37,7 +37,7 @@ extension MountFilesystem {
             return try info(id).vaults.map { ($0, .vault(id, vault: $0, path: "/"), .directory) }
         case let .vault(id, vault, path):
             let set = try info(id)
-            return try catalog.listVaultDirectory(vault: vault, path, in: set.record).compactMap { row in
+            return try catalog.listVaultDirectory(vault: vault, path, in: set.record).compactMap { row -> Child? in
                 let child = Place.vault(id, vault: vault, path: row.entry.path)
                 guard let kind = Self.kind(row.entry.kind) else { return nil }
                 remember(child, .vault(row.entry))
@@ -137,9 +137,7 @@ extension MountFilesystem {
                                   modified: Self.timestamp(started), cacheSeconds: Self.stableSeconds)
         case let .path(id, path):
             let set = try info(id)
-            let entry: FileEntry?
-            if case let .file(row)? = known.withLock({ $0[inode] }) { entry = row } else { entry = try fileEntry(path, in: set) }
-            guard let entry, let kind = Self.kind(entry.kind) else {
+            guard let entry = try fileRow(inode, path, in: id), let kind = Self.kind(entry.kind) else {
                 guard set.folders.contains(path) else { throw FUSEError(ENOENT) }
                 return directory(set.isKeyMaterial(path) ? 0o500 : 0o755, cache: Self.stableSeconds, at: set.record.startedAt)
             }

@@ -81,8 +81,8 @@ public final class MountFilesystem: ReadOnlyFilesystem {
             let set = try info(id).record
             return "../../\(Self.folder(of: set))/\(set.name)"
         case let .path(id, path)?:
-            guard case let .file(entry)? = known.withLock({ $0[inode] }) ?? (try fileEntry(path, in: info(id))).map(Known.file),
-                  entry.kind == .symlink, let node = try resolve(entry.node), let target = node.target else {
+            guard let entry = try fileRow(inode, path, in: id), entry.kind == .symlink,
+                  let node = try resolve(entry.node), let target = node.target else {
                 throw FUSEError(EINVAL)
             }
             return target
@@ -103,8 +103,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
     /// The repository node behind a set path (for xattrs), nil for places that have none.
     private func storedNode(_ inode: UInt64) throws -> Node? {
         guard case let .path(id, path)? = inodes.place(of: inode) else { return nil }
-        guard let entry = try known.withLock({ $0[inode] }).flatMap({ if case let .file(e) = $0 { e } else { nil } })
-                ?? fileEntry(path, in: info(id)) else { return nil }
+        guard let entry = try fileRow(inode, path, in: id) else { return nil }
         return try resolve(entry.node)
     }
 
@@ -129,6 +128,12 @@ public final class MountFilesystem: ReadOnlyFilesystem {
 
     /// `sets` for complete sets, `incomplete` for partial ones.
     static func folder(of set: SetRecord) -> String { set.status == .complete ? "sets" : "incomplete" }
+
+    /// The index row of a set path: remembered from the lookup or listing that named it, else queried.
+    func fileRow(_ inode: UInt64, _ path: String, in id: UUID) throws -> FileEntry? {
+        if case let .file(row)? = known.withLock({ $0[inode] }) { return row }
+        return try fileEntry(path, in: info(id))
+    }
 
     func fileEntry(_ path: String, in set: SetInfo) throws -> FileEntry? {
         try catalog.file(path, in: set.record)?.entry

@@ -27,13 +27,14 @@ final class VaultKeyStore: Sendable {
 
     /// Parses a plaintext export at once, so a bad `--keys` file fails the mount rather than every read.
     init(_ source: VaultKeySource) throws {
+        var rings: [String: VaultKeyring] = [:]
         if case let .export(data) = source {
-            let rings = try Self.keyrings(VaultKeyExport.parse(data))
-            state.withLock { $0.fromFile = rings }
+            rings = try Self.keyrings(VaultKeyExport.parse(data))
             self.source = .export(Data())
         } else {
             self.source = source
         }
+        state.withLock { $0.fromFile = rings }
     }
 
     var isLocked: Bool {
@@ -60,10 +61,12 @@ final class VaultKeyStore: Sendable {
 
     /// Overwrites every key byte held and forgets the keyrings.
     func wipe() {
+        // In place: a copy would share the key buffers and be wiped instead of them.
         state.withLock { state in
-            for var rings in Array(state.bySet.values) + [state.fromFile] {
-                for name in Array(rings.keys) { Self.wipe(&rings[name]!) }
+            for set in Array(state.bySet.keys) {
+                for vault in Array(state.bySet[set]!.keys) { Self.wipe(&state.bySet[set]![vault]!) }
             }
+            for vault in Array(state.fromFile.keys) { Self.wipe(&state.fromFile[vault]!) }
             state = State()
         }
     }

@@ -28,18 +28,22 @@ import Testing
     /// A `valkyrie mount` process (spawned through `Subprocess`, so signals reach it unblocked).
     final class Served: Sendable {
         let pid: pid_t
-        private let exited = DispatchSemaphore(value: 0)
-        private let status = Mutex<Int32>(-1)
+        /// The exit status once the process is gone (-1 while it runs).
+        private final class Exit: Sendable {
+            let status = Mutex<Int32>(-1)
+            let done = DispatchSemaphore(value: 0)
+        }
+        private let exit = Exit()
 
         init(_ lab: LabSet, at mountpoint: String) async throws {
             let pidFile = "\(mountpoint).pid", binary = try MountCommandTests.binary()
             try? FileManager.default.removeItem(atPath: pidFile)
-            let environment = MountCommandTests.environment(lab), status = self.status, exited = self.exited
+            let environment = MountCommandTests.environment(lab), exit = self.exit
             Thread.detachNewThread {
                 let result = try? Subprocess.run("sh", ["-c", "echo $$ > '\(pidFile)'; exec '\(binary)' mount '\(mountpoint)'"],
                                                  environment: environment, captureOutput: false)
-                status.withLock { $0 = result?.status ?? -2 }
-                exited.signal()
+                exit.status.withLock { $0 = result?.status ?? -2 }
+                exit.done.signal()
             }
             for _ in 0..<300 {
                 if try MountCommandTests.isMounted(mountpoint), let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
@@ -47,18 +51,18 @@ import Testing
                     self.pid = pid
                     return
                 }
-                if status.withLock({ $0 }) != -1 { break }
+                if exit.status.withLock({ $0 }) != -1 { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            throw OperatorError.failed("valkyrie mount did not mount \(mountpoint) (exit status \(status.withLock { $0 }))")
+            throw OperatorError.failed("valkyrie mount did not mount \(mountpoint) (exit status \(exit.status.withLock { $0 }))")
         }
 
         /// Sends `signal` and waits for the exit status.
         func stop(_ signal: Int32) async throws -> Int32 {
             kill(pid, signal)
-            let exited = self.exited
-            try await onThread { exited.wait() }
-            return status.withLock { $0 }
+            let exit = self.exit
+            try await onThread { exit.done.wait() }
+            return exit.status.withLock { $0 }
         }
     }
 
@@ -75,7 +79,7 @@ import Testing
         let served = try await Served(lab, at: mountpoint)
         #expect(try Subprocess.check("ls", ["\(mountpoint)/sets"]).stdoutText == "\(lab.sets[0].name)\n")
         #expect(try await served.stop(SIGTERM) == 0)
-        #expect(try !isMounted(mountpoint))
+        #expect(try !Self.isMounted(mountpoint))
 
         // A crash leaves the mount behind, unusable; the next mount says what happened and how to fix it.
         let crashed = try await Served(lab, at: mountpoint)
@@ -84,7 +88,7 @@ import Testing
         #expect(again.status == 1)
         #expect(again.stderrText.contains("stale mount") && again.stderrText.contains("fusermount3 -u \(mountpoint)"), "\(again.stderrText)")
         try Subprocess.check("fusermount3", ["-u", mountpoint])
-        #expect(try !isMounted(mountpoint))
+        #expect(try !Self.isMounted(mountpoint))
     }
 
     @Test func badFlagsAreUsageErrors() throws {
