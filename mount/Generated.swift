@@ -46,7 +46,7 @@ extension MountFilesystem {
             if let finished = last.finishedAt { drill["finished_at"] = UTCTime.string(finished) }
             document["last_drill"] = drill
         }
-        if let version = try fileEntry("/valkyrie/version.json", in: set), let node = try resolve(version.node) {
+        if let version = try fileEntry("/valkyrie/version.json", in: set), let node = try resolve(version) {
             let repository = self.repository
             let bytes = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
             document["version"] = (try? JSONSerialization.jsonObject(with: bytes)) ?? String(decoding: bytes, as: UTF8.self)

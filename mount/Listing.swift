@@ -68,7 +68,6 @@ extension MountFilesystem {
 
     private func setChildren(_ set: SetInfo, _ path: String) throws -> [Child] {
         var out: [String: Child] = [:]
-        for name in set.folders(in: path) { out[name] = (name, .path(set.id, Self.join(path, name)), .directory) }
         for row in try catalog.listDirectory(path, in: set.record) {
             guard let kind = Self.kind(row.entry.kind) else { continue }
             let name = Self.lastComponent(row.entry.path), child = Place.path(set.id, row.entry.path)
@@ -86,13 +85,10 @@ extension MountFilesystem {
         if path == "/" && name == "set.json" { return .setJSON(set.id) }
         if path == "/" && name == "vaults" && !set.vaults.isEmpty { return .vaults(set.id) }
         let childPath = Self.join(path, name)
-        if let entry = try fileEntry(childPath, in: set) {
-            guard Self.kind(entry.kind) != nil else { return nil }
-            let child = Place.path(set.id, childPath)
-            remember(child, .file(entry))
-            return child
-        }
-        return set.folders.contains(childPath) ? .path(set.id, childPath) : nil
+        guard let entry = try fileEntry(childPath, in: set), Self.kind(entry.kind) != nil else { return nil }
+        let child = Place.path(set.id, childPath)
+        remember(child, .file(entry))
+        return child
     }
 
     func remember(_ place: Place, _ entry: Known) {
@@ -137,10 +133,7 @@ extension MountFilesystem {
                                   modified: Self.timestamp(started), cacheSeconds: Self.stableSeconds)
         case let .path(id, path):
             let set = try info(id)
-            guard let entry = try fileRow(inode, path, in: id), let kind = Self.kind(entry.kind) else {
-                guard set.folders.contains(path) else { throw FUSEError(ENOENT) }
-                return directory(set.isKeyMaterial(path) ? 0o500 : 0o755, cache: Self.stableSeconds, at: set.record.startedAt)
-            }
+            guard let entry = try fileRow(inode, path, in: id), let kind = Self.kind(entry.kind) else { throw FUSEError(ENOENT) }
             let modified = Timestamp(seconds: entry.mtimeNanoseconds.floorDivided(by: 1_000_000_000),
                                      nanoseconds: Int32(entry.mtimeNanoseconds.floorModulo(by: 1_000_000_000)))
             var attributes = FileAttributes(inode: inode, kind: kind, permissions: UInt16(entry.mode & 0o7777),

@@ -82,7 +82,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
             return "../../\(Self.folder(of: set))/\(set.name)"
         case let .path(id, path)?:
             guard let entry = try fileRow(inode, path, in: id), entry.kind == .symlink,
-                  let node = try resolve(entry.node), let target = node.target else {
+                  let node = try resolve(entry), let target = node.target else {
                 throw FUSEError(EINVAL)
             }
             return target
@@ -104,7 +104,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
     private func storedNode(_ inode: UInt64) throws -> Node? {
         guard case let .path(id, path)? = inodes.place(of: inode) else { return nil }
         guard let entry = try fileRow(inode, path, in: id) else { return nil }
-        return try resolve(entry.node)
+        return try resolve(entry)
     }
 
     // MARK: Sets
@@ -121,7 +121,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
             candidates.insert(String(entry.entry.path.dropFirst("/s3/".count)))
         }
         let vaults = try candidates.filter { !(try catalog.listVaultDirectory(vault: $0, "/", in: record)).isEmpty }.sorted()
-        let info = SetInfo(details: details, vaultsFromIndex: vaults)
+        let info = SetInfo(details: details, vaults: vaults)
         setInfos.withLock { $0[id] = info }
         return info
     }
@@ -139,10 +139,10 @@ public final class MountFilesystem: ReadOnlyFilesystem {
         try catalog.file(path, in: set.record)?.entry
     }
 
-    /// The repository node a `NodeReference` names.
-    func resolve(_ text: String) throws -> Node? {
-        guard let reference = NodeReference(text) else { return nil }
+    /// The repository node behind an index row (nil for folders).
+    func resolve(_ entry: FileEntry) throws -> Node? {
+        guard let reference = NodeReference(entry.node) else { return nil }
         let repository = self.repository
-        return try blocking { try await repository.node(reference) }
+        return try blocking { try await repository.node(reference, of: entry) }
     }
 }

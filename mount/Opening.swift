@@ -77,11 +77,11 @@ extension MountFilesystem {
 
     /// The node whose chunks hold the entry's content: its own, or for a later name of a hard link, the first name's.
     private func contentNode(_ entry: FileEntry, in set: SetInfo) throws -> Node? {
-        guard let node = try resolve(entry.node) else { return nil }
+        guard let node = try resolve(entry) else { return nil }
         guard node.content == nil, let first = node.hardLink,
               let item = set.details.items.first(where: { entry.path.hasPrefix("/" + $0.item + "/") }),
               let firstEntry = try fileEntry("/" + item.item + "/" + first, in: set) else { return node }
-        return try resolve(firstEntry.node)
+        return try resolve(firstEntry)
     }
 
     /// Decrypts the whole body once (GCM verifies it before any byte is served), through the plaintext cache.
@@ -111,14 +111,17 @@ extension MountFilesystem {
             log("\(name): the key export holds no key for vault \(vault); use --keys FILE with an export that does")
             throw FUSEError(EACCES)
         }
-        guard let node = try resolve(entry.node) else {
+        // The body is a file of `var/lib/vaulthalla` or `s3`; its row there carries what reading it needs.
+        let body = FileEntry(path: entry.backingPath ?? entry.path, kind: .file, size: entry.size, mode: 0o400, uid: 0, gid: 0,
+                             mtimeNanoseconds: 0, version: entry.version, node: entry.node)
+        guard let node = try resolve(body) else {
             log("\(name): the repository no longer holds its body; run `valkyrie verify`")
             throw FUSEError(EIO)
         }
         let repository = self.repository
-        let body = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
+        let sealed = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
         let opened: VaultKeyring.Opened
-        do { opened = try keyring.open(body: body, encryptionIV: entry.iv, recordedVersion: entry.keyVersion) } catch {
+        do { opened = try keyring.open(body: sealed, encryptionIV: entry.iv, recordedVersion: entry.keyVersion) } catch {
             log("\(name): no key version of vault \(vault) verifies this body; it is damaged or its key is missing from the export")
             throw FUSEError(EIO)
         }
@@ -128,7 +131,7 @@ extension MountFilesystem {
 
     /// The set's armored export of every vault key.
     private func exportBytes(_ set: SetInfo) throws -> Data {
-        guard let entry = try fileEntry("/exports/vault-keys.json.asc", in: set), let node = try resolve(entry.node) else {
+        guard let entry = try fileEntry("/exports/vault-keys.json.asc", in: set), let node = try resolve(entry) else {
             throw FUSEError(ENOENT)
         }
         let repository = self.repository

@@ -159,17 +159,17 @@ final class LabSet: @unchecked Sendable {
         }
         let snapshot = try await writer.commit(metadata: .object(["host": .string(Self.host)]), roots: roots)
         let set = try catalog.startSet(host: Self.host, startedAt: startedAt, valkyrieVersion: "test", items: roots.keys.sorted())
-        for item in roots.keys.sorted() {
+        for (item, root) in roots.sorted(by: { $0.key < $1.key }) {
             let keyMaterial = ["exports", "keys", "var/lib/swtpm/vaulthalla"].contains(item)
-            try catalog.append(ItemCaptured(set: set.id, item: item, root: snapshot.id.hex, digest: snapshot.id.hex, size: 0,
-                                            files: 0, keyMaterial: keyMaterial))
+            try catalog.append(ItemCaptured(set: set.id, item: item, root: SnapshotContents.itemRoot(root), digest: snapshot.id.hex,
+                                            size: 0, files: 0, keyMaterial: keyMaterial))
         }
         try catalog.append(ExportRecorded(set: set.id, export: "vault-keys", recipients: [recipient], vaults: ["alpha", "beta"],
                                           digest: "", size: 0))
         try catalog.append(BackupCompleted(set: set.id))
         let completed = try catalog.requireSet(set.id.uuidString)
-        let contents = RepositorySetContents(repository: repository)
-        contents.register(completed, items: try catalog.details(of: completed).items)
+        let contents = SnapshotContents(repository: repository)
+        contents.register(completed, snapshot: snapshot.snapshot)
         let catalog = self.catalog
         try await onThread { try catalog.index(completed, from: contents) }
         sets.append(completed)
