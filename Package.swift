@@ -56,12 +56,15 @@ let package = Package(
         .target(name: "Repository", dependencies: [crypto, "Zstd", "Sodium", "GPG", "TPM", "S3", "POSIX", "Support"]),
         .target(name: "Vaulthalla", dependencies: [crypto, "Sodium", "LibPQ", yams, "Support"]),
         .target(name: "Lab", dependencies: ["Vaulthalla", "LibPQ", "GPG", "TPM", "S3", crypto, "Sodium", yams, "Support"]),
+        .target(name: "Capture", dependencies: ["Repository", "Catalog", "Vaulthalla", "LibPQ", "GPG", "S3", "POSIX", "Sodium",
+                                                crypto, "Support"]),
         .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "Support"],
                 path: "mount", exclude: ["valkyrie-mount@.service"]),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
-            argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Support",
+            argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Capture", "GPG", "LibPQ",
+            "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
         // Benchmarks (`swift run -c release catalog-bench`); its `append` mode is also the catalog tests' writer process.
@@ -79,6 +82,8 @@ let package = Package(
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
         .testTarget(name: "MountTests", dependencies: ["Mount", "Catalog", "Repository", "Vaulthalla", "GPG", "POSIX", "Sodium", "Support"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "LibPQ", "POSIX", "S3",
+                                                     "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

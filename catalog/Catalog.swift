@@ -53,6 +53,8 @@ public final class Catalog: Sendable {
                 throw OperatorError.failed("cannot turn on SQLite's defensive mode", remedy: "install SQLite 3.26 or newer")
             }
             try db.execute(sql: "PRAGMA trusted_schema = OFF")
+            // 32 MiB of page cache: the UUID and per-set indexes take random inserts as the log grows.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         return config
     }

@@ -38,8 +38,9 @@ extension Catalog {
         if let host { conditions.append("host = ?"); arguments += [host] }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(SetRecord.columns(of: "sets")) FROM sets \(whereClause) ORDER BY started_at, name", arguments: arguments)
-                .map(SetRecord.init(row:))
+            // A cursor reads columns straight from the statement, without copying each row first.
+            try Array(Row.fetchCursor(db, sql: "SELECT \(SetRecord.columns(of: "sets")) FROM sets \(whereClause) ORDER BY started_at, name",
+                                      arguments: arguments).map(SetRecord.init(row:)))
         }
     }
 

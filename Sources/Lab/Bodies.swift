@@ -23,8 +23,15 @@ struct StoredBody {
         StoredBody(body: plaintext, iv: "", keyVersion: nil, contentHash: ContentHash.hex(of: plaintext))
     }
 
+    /// Into an existing folder: a plain write and a chmod, since a large host writes a million of these.
     func write(to path: String) throws {
-        try writeFile(path, body, mode: 0o600)
+        do {
+            try body.write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        } catch {
+            throw OperatorError.failed("cannot write body \(path): \(error.localizedDescription)",
+                                       remedy: "check the folder's permissions and free space")
+        }
     }
 }
 

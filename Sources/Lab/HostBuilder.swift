@@ -131,10 +131,13 @@ public final class HostBuilder {
             throw OperatorError.badInput("database \(settings.name) already exists in the cluster at \(settings.host)",
                                          remedy: "drop it (`vaulthalla-lab destroy`) or choose another --database")
         }
-        let role = try admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [settings.role])
-        if role.count == 0 {
-            try admin.execute("CREATE ROLE \(try admin.quoteIdentifier(settings.role)) LOGIN PASSWORD \(SQL.text(state.secrets.dbPassword))")
-        }
+        // One role for every lab host of the cluster; hosts created side by side may both try to make it.
+        try admin.execute("""
+            DO $$ BEGIN
+              CREATE ROLE \(try admin.quoteIdentifier(settings.role)) LOGIN PASSWORD \(SQL.text(state.secrets.dbPassword));
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+            END $$
+            """)
         try admin.execute("CREATE DATABASE \(try admin.quoteIdentifier(settings.name)) OWNER \(try admin.quoteIdentifier(settings.role)) ENCODING 'UTF8'")
         db = try PGConnection(conninfo: settings.conninfo)
         try db.execute(Schema.migrationTable)

@@ -48,13 +48,12 @@ public final class Repository: Sendable {
             throw OperatorError.badInput("\(backend.location) is not a Valkyrie repository (no config)",
                                          remedy: "check --repo, or create one with `valkyrie init`")
         }
-        let key = try await KeyRing.openMasterKey(backend: backend, unlock: unlock)
         let sealed = try await backend.get("config")
-        let plain: Data
-        do { plain = try key.open(sealed, associatedData: Data("valkyrie config v1".utf8)) } catch {
-            throw OperatorError.failed("\(backend.location): config does not authenticate under the key the slot holds",
-                                       remedy: "the config or the key slot was changed; restore them from a copy")
+        let configAD = Data("valkyrie config v1".utf8)
+        let key = try await KeyRing.openMasterKey(backend: backend, unlock: unlock) { key in
+            (try? key.open(sealed, associatedData: configAD)) != nil
         }
+        let plain = try key.open(sealed, associatedData: configAD)
         let config = try JSONFormat.decoder().decode(RepositoryConfig.self, from: plain)
         guard config.version == 1 else {
             throw OperatorError.failed("\(backend.location): repository format version \(config.version) is not supported",

@@ -57,6 +57,17 @@ extension S3Client {
         }
     }
 
+    /// Multipart uploads begun in `bucket` and neither completed nor aborted (ListMultipartUploads, first page
+    /// of up to 1000): what a crashed writer left behind.
+    public func unfinishedUploads(bucket: String) async throws -> [(key: String, uploadID: String)] {
+        let response = try await perform(S3Request(operation: "ListMultipartUploads", method: "GET", bucket: bucket,
+                                                   query: [("uploads", "")]))
+        return (S3XML.parse(response.body)?.all("Upload") ?? []).compactMap { upload in
+            guard let key = upload["Key"]?.text, let id = upload["UploadId"]?.text else { return nil }
+            return (key, id)
+        }
+    }
+
     /// CompleteMultipartUpload, made safe to retry: when an earlier attempt completed the upload but its answer
     /// was lost, the retry finds no upload; the object is then accepted if its ETag is the one these parts give.
     private func complete(bucket: String, key: String, uploadID: String, parts: [(number: Int, etag: String)],

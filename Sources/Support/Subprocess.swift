@@ -74,7 +74,7 @@ public enum Subprocess {
                                    remedy: "install it, or run scripts/setup")
     }
 
-    private static func spawn(
+    static func spawn(
         _ path: String, _ arguments: [String], environment: [String: String], currentDirectory: String?,
         stdin: Int32?, stdout: Int32?, stderr: Int32?
     ) throws -> pid_t {
@@ -113,7 +113,7 @@ public enum Subprocess {
         return pid
     }
 
-    private static func wait(_ pid: pid_t) -> Int32 {
+    static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let signal = status & 0x7f
@@ -122,7 +122,7 @@ public enum Subprocess {
 }
 
 /// A close-on-exec pipe.
-private struct Pipe2 {
+struct Pipe2 {
     let read: Int32
     let write: Int32
 
@@ -137,7 +137,7 @@ private struct Pipe2 {
 }
 
 /// Reads a file descriptor to its end on a background thread, then closes it.
-private final class Drain: @unchecked Sendable {
+final class Drain: @unchecked Sendable {
     private var data = Data()
     private let done = DispatchSemaphore(value: 0)
 

@@ -97,3 +97,26 @@ public struct VaultKeyring: Sendable {
             remedy: "the body is damaged or belongs to a key that is not in vault_keys / vault_keys_trashed")
     }
 }
+
+extension VaultKeyring {
+    /// A file's body checked the way a restore or drill must: BLAKE2b-256 of the stored body equal to
+    /// `files.content_hash`, the GCM tag verified under one of the vault's key versions, and the plaintext as long
+    /// as `files.size_bytes`. Errors name the vault and logical path.
+    public func open(_ file: VaulthallaDatabase.FileEntry, body: Data) throws -> Opened {
+        let place = "vault \(file.vaultID) \(file.logicalPath)"
+        if let expected = file.contentHash, ContentHash.hex(of: body) != expected {
+            throw OperatorError.failed("\(place): BLAKE2b-256 of the body differs from files.content_hash",
+                                       remedy: "the body at \(file.backingPath) changed after the database recorded it")
+        }
+        let opened: Opened
+        do {
+            opened = try open(body: body, encryptionIV: file.encryptionIV, recordedVersion: file.keyVersion)
+        } catch let error as OperatorError {
+            throw OperatorError.failed("\(place): \(error.problem)", remedy: error.remedy)
+        }
+        guard Int64(opened.plaintext.count) == file.sizeBytes else {
+            throw OperatorError.failed("\(place): plaintext is \(opened.plaintext.count) bytes, files.size_bytes says \(file.sizeBytes)")
+        }
+        return opened
+    }
+}

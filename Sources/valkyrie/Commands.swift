@@ -11,6 +11,8 @@ extension Valkyrie {
         InitCommand.self,
         KeyCommand.self,
         VerifyCommand.self,
+        BackupCommand.self,
+        DoctorCommand.self,
         MountCommand.self,
     ]
 }

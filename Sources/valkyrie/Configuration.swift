@@ -13,10 +13,28 @@ struct Configuration: Decodable, Sendable {
     var s3: S3Settings?
     /// The TPM for TPM key slots, as a TCTI string (`device:/dev/tpmrm0`).
     var tpmTCTI: String?
+    /// The key slot a backup opens the repository with: a file holding the passphrase (else `$VALKYRIE_PASSWORD`,
+    /// the TPM of `tpm_tcti`, or the GPG keyring).
+    var passwordFile: String?
+    /// What `valkyrie backup` captures (BackupConfiguration.swift).
+    var host: HostSettings?
+    var postgres: PostgresSettings?
+    var vh: String?
+    var exports: ExportSettings?
+    /// Names under the data directory the walk leaves out (default: `.fuse-plaintext`, `.cache`).
+    var excludes: [String]?
+    /// Compare every body's BLAKE2b with `files.content_hash` (default true).
+    var verifyContentHashes: Bool?
+    /// Endpoint and credentials for reading the S3 vaults' buckets.
+    var s3Capture: S3Settings?
+    var maintenance: MaintenanceSettings?
 
     enum CodingKeys: String, CodingKey {
-        case repository, catalog, s3
+        case repository, catalog, s3, host, postgres, vh, exports, excludes, maintenance
         case tpmTCTI = "tpm_tcti"
+        case passwordFile = "password_file"
+        case verifyContentHashes = "verify_content_hashes"
+        case s3Capture = "s3_capture"
     }
 
     struct S3Settings: Decodable, Sendable {
@@ -32,6 +50,18 @@ struct Configuration: Decodable, Sendable {
             case pathStyle = "path_style"
             case accessKeyID = "access_key_id"
             case secretAccessKey = "secret_access_key"
+        }
+
+        /// The region (setting, then `AWS_DEFAULT_REGION` / `AWS_REGION`, then us-east-1) and the endpoint
+        /// (setting, else AWS's for that region); `section` names the setting in messages.
+        func endpointAndRegion(section: String) throws -> (endpoint: URL, region: String) {
+            let environment = ProcessInfo.processInfo.environment
+            let region = region ?? environment["AWS_DEFAULT_REGION"] ?? environment["AWS_REGION"] ?? "us-east-1"
+            let text = endpoint ?? "https://s3.\(region).amazonaws.com"
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+                throw OperatorError.badInput("S3 endpoint \(text) is not an http(s) URL", remedy: "fix \(section).endpoint in the config")
+            }
+            return (url, region)
         }
     }
 

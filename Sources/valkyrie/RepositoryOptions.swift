@@ -23,12 +23,8 @@ struct RepositoryOptions: ParsableArguments {
         let location = location(config)
         guard location.hasPrefix("s3://") else { return LocalBackend(path: location) }
         // Endpoint, region and path style from the config's `s3`; credentials from there or the environment.
-        let settings = config.s3, environment = ProcessInfo.processInfo.environment
-        let region = settings?.region ?? environment["AWS_DEFAULT_REGION"] ?? environment["AWS_REGION"] ?? "us-east-1"
-        let endpointText = settings?.endpoint ?? "https://s3.\(region).amazonaws.com"
-        guard let endpoint = URL(string: endpointText), endpoint.scheme == "http" || endpoint.scheme == "https" else {
-            throw OperatorError.badInput("S3 endpoint \(endpointText) is not an http(s) URL", remedy: "fix s3.endpoint in the config")
-        }
+        let settings = config.s3
+        let (endpoint, region) = try (settings ?? Configuration.S3Settings()).endpointAndRegion(section: "s3")
         var credentials: S3Credentials?
         if let keyID = settings?.accessKeyID {
             guard let secret = settings?.secretAccessKey else {
@@ -52,6 +48,15 @@ struct RepositoryOptions: ParsableArguments {
         return ProcessInfo.processInfo.environment["VALKYRIE_PASSWORD"].map { Data($0.utf8) }
     }
 
+    /// The config's `password_file`, for unattended backups.
+    private func configPassphrase(_ config: Configuration) throws -> Data? {
+        guard let file = config.passwordFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw OperatorError.badInput("password_file \(file) cannot be read", remedy: "check the path and its permissions")
+        }
+        return Self.trimmingNewline(data)
+    }
+
     @Option(name: .long, help: "TPM for TPM slots, as a TCTI (default: $VALKYRIE_TPM_TCTI, the config's `tpm_tcti`).")
     var tcti: String?
 
@@ -64,7 +69,7 @@ struct RepositoryOptions: ParsableArguments {
     /// keyring of $GNUPGHOME (tried only when the repository has GPG slots).
     func unlockMethods(_ config: Configuration) throws -> [Unlock] {
         var methods: [Unlock] = []
-        if let passphrase = try passphrase() { methods.append(.passphrase(passphrase)) }
+        if let passphrase = try passphrase() ?? configPassphrase(config) { methods.append(.passphrase(passphrase)) }
         if let tcti = tpm(config) { methods.append(.tpm(tcti: tcti)) }
         methods.append(.gpg(homeDirectory: nil))
         return methods

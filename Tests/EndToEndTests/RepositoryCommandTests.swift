@@ -126,6 +126,10 @@ import Testing
             _ = try? Subprocess.run("gpgconf", ["--homedir", emptyHome, "--kill", "all"])
             try? FileManager.default.removeItem(atPath: emptyHome)
         }
+        let gpgOnly = try run(["init", "--gpg", fingerprint, "--repo", "\(folder.path)/gpg-only"], password: nil, extra: ["GNUPGHOME": home])
+        #expect(gpgOnly.status == 0 && gpgOnly.stdoutText.contains("gpg slot"), "\(gpgOnly.stderrText)")
+        #expect(try run(["verify", "--repo", "\(folder.path)/gpg-only"], password: nil, extra: ["GNUPGHOME": home]).status == 0)
+
         #expect(try run(["init", "--repo", folder.repo]).status == 0)
         let gpg = try run(["key", "add", "--gpg", fingerprint, "--repo", folder.repo], extra: ["GNUPGHOME": home])
         #expect(gpg.status == 0, "\(gpg.stderrText)")

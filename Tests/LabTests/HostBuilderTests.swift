@@ -33,8 +33,18 @@ import Vaulthalla
         }
         #expect(rotated)
         #expect(try LabHarness.lab(["mutate", "--root", host.root, "--day", "2"]).status == 2)
+
+        // The host's own swtpm, started for drills: check unseals through it, and stop leaves nothing running.
+        let started = try LabHarness.lab(["swtpm", "start", "--root", host.root])
+        #expect(started.status == 0 && started.stdoutText.hasPrefix("swtpm:host=127.0.0.1,port="))
+        let pid = try #require(Int32(String(contentsOfFile: "\(host.root)/lab/swtpm.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == 0)
         (result, report) = try host.check()
         #expect(result.status == 0, "\(result.stdoutText)")
+        #expect(report["sealedSecrets"] as? Int == 4)
+        #expect(try LabHarness.lab(["swtpm", "stop", "--root", host.root]).status == 0)
+        #expect(kill(pid, 0) != 0)
         let afterDays = try host.independentCheck(sampleEvery: 1)
         #expect(afterDays.result.status == 0, "\(afterDays.result.stdoutText)")
 
@@ -104,6 +114,8 @@ import Vaulthalla
         defer { try? FileManager.default.removeItem(atPath: other) }
         let sameDB = try LabHarness.lab(["create", "--root", other, "--profile", "tiny", "--database", host.database])
         #expect(sameDB.status == 2 && sameDB.stderrText.contains("already exists"))
+        let notALab = try LabHarness.lab(["mutate", "--root", other, "--day", "1"])
+        #expect(notALab.status == 2 && notALab.stderrText.contains("not a lab host"))
         let noServices = try Subprocess.run(LabHarness.binary, ["create", "--root", other], environment: ["PATH": "/usr/bin:/bin"])
         #expect(noServices.status == 2 && noServices.stderrText.contains("no PostgreSQL cluster"))
     }

@@ -42,8 +42,15 @@ import Testing
             process.environment = ["VALKYRIE_PASSWORD": String(decoding: Fixture.passphrase, as: UTF8.self)]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+            // The moment: after a random number (0 to 2) of this run's packs have landed, plus a random delay,
+            // so kills fall before, between and after pack writes however fast or loaded the machine is.
+            let packsBefore = Fixture.files(under: "\(repo)/data").count
+            let packsToWait = Int.random(in: 0...2, using: &random)
             try process.run()
-            try await Task.sleep(for: .milliseconds(Int.random(in: 20...1500, using: &random)))
+            while process.isRunning && Fixture.files(under: "\(repo)/data").count - packsBefore < packsToWait {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...(packsToWait == 0 ? 400 : 40), using: &random)))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1

@@ -77,4 +77,17 @@ import Testing
             #expect(bytes.range(of: part) == nil && bytes.range(of: Data(part).base64EncodedData()) == nil)
         }
     }
+
+    @Test("a slot left by an interrupted init (another key, same passphrase) is passed over when opening")
+    func leftoverSlotFromInterruptedInit() async throws {
+        let scratch = Scratch()
+        // An init that died after writing its slot but before its config: a slot with a key nobody uses.
+        let stray = try NewKeySlot.passphrase(Fixture.passphrase, cost: .interactive).make(for: .generate(), label: "stray")
+        try await LocalBackend(path: scratch.path).put(stray.name, try JSONFormat.encoder().encode(stray))
+        let repository = try await Fixture.repository(scratch.path)
+        for _ in 0..<3 {
+            let reopened = try await Fixture.reopen(scratch.path)
+            #expect(reopened.config.id == repository.config.id)
+        }
+    }
 }

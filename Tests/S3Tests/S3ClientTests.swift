@@ -141,10 +141,10 @@ import Testing
     }
 
     @Test func refusedCredentialsAreClearErrorsWithoutTheSecret() async throws {
-        // moto's server accepts any signature, so the refusal comes from the fault proxy answering 403 with S3's
-        // own error codes; what is tested is the client's handling: no retry, a clear error, no secret.
+        // A refusal from the fault proxy, which counts requests: a 403 is answered at once, never retried.
+        // (S3AuthenticationTests has a real verifier refuse wrong keys.)
         let secret = "never-shown-\(UUID().uuidString)"
-        for code in ["SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"] {
+        for code in ["AccessDenied"] {
             try await FaultProxy.with(upstream: try MotoS3.endpoint(), deny: code) { proxy in
                 let client = S3Client(endpoint: proxy.endpoint, region: "us-east-1",
                                       credentials: S3Credentials(accessKeyID: "AKIAWRONG", secretAccessKey: secret),
@@ -171,5 +171,22 @@ import Testing
         await #expect {
             try await client.getObject(bucket: "b", key: "k")
         } throws: { isOperatorError($0, status: .failed, mentioning: "after 3 attempts", "http://127.0.0.1:9") }
+    }
+}
+
+@Suite struct S3MultipartFailureTests {
+    @Test func aFailedPartAbortsTheUpload() async throws {
+        try await MotoS3.withBucket("abort") { direct, bucket in
+            try await FaultProxy.with(upstream: try MotoS3.endpoint(), failRate: 0, cutRate: 0, deny: "AccessDenied",
+                                      denyMatching: "partNumber=2&") { proxy in
+                let client = try MotoS3.client(endpoint: proxy.endpoint,
+                                               multipart: MultipartPolicy(threshold: 6 * 1024 * 1024, partSize: 5 * 1024 * 1024))
+                await #expect {
+                    try await client.putObject(bucket: bucket, key: "packs/doomed", data: MotoS3.random(12 * 1024 * 1024, seed: 3))
+                } throws: { isOperatorError($0, status: .usage, mentioning: "UploadPart", "AccessDenied", "s3://\(bucket)/packs/doomed") }
+            }
+            #expect(try await direct.headObject(bucket: bucket, key: "packs/doomed") == nil, "no object appeared")
+            #expect(try await direct.unfinishedUploads(bucket: bucket).isEmpty, "the upload was aborted, its parts freed")
+        }
     }
 }

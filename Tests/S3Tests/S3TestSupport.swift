@@ -89,7 +89,8 @@ final class FaultProxy: @unchecked Sendable {
         var forwarded: Int
     }
 
-    init(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, deny: String? = nil) throws {
+    init(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, deny: String? = nil,
+         denyMatching: String? = nil) throws {
         guard let script = Bundle.module.url(forResource: "fault_proxy", withExtension: "py", subdirectory: "Resources") else {
             throw OperatorError.failed("fault_proxy.py is missing from the S3Tests bundle")
         }
@@ -98,6 +99,7 @@ final class FaultProxy: @unchecked Sendable {
         var arguments = [script.path, upstream.absoluteString, "--fail-rate", String(failRate), "--cut-rate",
                          String(cutRate), "--seed", String(seed)]
         if let deny { arguments += ["--deny", deny] }
+        if let denyMatching { arguments += ["--deny-matching", denyMatching] }
         process.arguments = arguments
         let out = Pipe()
         stdin = Pipe()
@@ -126,16 +128,18 @@ final class FaultProxy: @unchecked Sendable {
         return try JSONDecoder().decode(Counts.self, from: data)
     }
 
+    /// SIGKILL, as for `AuthenticatingMoto`: SIGTERM may be blocked in a child spawned from a test thread.
     func stop() {
         try? stdin.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
     /// Runs `body` with a started proxy and stops it afterwards, also when `body` throws.
     static func with<T>(upstream: URL, failRate: Double = 0.05, cutRate: Double = 0.02, seed: Int = 1, deny: String? = nil,
-                        _ body: (FaultProxy) async throws -> T) async throws -> T {
-        let proxy = try FaultProxy(upstream: upstream, failRate: failRate, cutRate: cutRate, seed: seed, deny: deny)
+                        denyMatching: String? = nil, _ body: (FaultProxy) async throws -> T) async throws -> T {
+        let proxy = try FaultProxy(upstream: upstream, failRate: failRate, cutRate: cutRate, seed: seed, deny: deny,
+                                   denyMatching: denyMatching)
         do {
             let result = try await body(proxy)
             proxy.stop()

@@ -79,4 +79,28 @@ import Testing
         }
         #expect(error?.problem.contains("vault 7") == true)
     }
+
+    @Test func aFileIsCheckedAgainstItsRowBeforeAndAfterDecryption() throws {
+        let ring = VaultKeyring(vaultID: 3, keys: [1: key], currentVersion: 1)
+        let body = ciphertext + tag
+        let row = VaulthallaDatabase.FileEntry(
+            fsEntryID: 9, vaultID: 3, logicalPath: "/q3 report.xlsx", backingPath: "A/B", sizeBytes: Int64(plaintext.count),
+            mimeType: nil, contentHash: ContentHash.hex(of: body), encryptionIV: BodyCipher.ivString(iv), keyVersion: 1)
+        #expect(try ring.open(row, body: body).plaintext == plaintext)
+
+        var wrongHash = row
+        wrongHash.contentHash = ContentHash.hex(of: Data("other".utf8))
+        let hashError = #expect(throws: OperatorError.self) { try ring.open(wrongHash, body: body) }
+        #expect(hashError?.problem.contains("/q3 report.xlsx") == true)
+        #expect(hashError?.problem.contains("content_hash") == true)
+
+        var wrongSize = row
+        wrongSize.sizeBytes += 1
+        #expect(throws: OperatorError.self) { try ring.open(wrongSize, body: body) }
+
+        var otherNonce = row
+        otherNonce.encryptionIV = BodyCipher.ivString(Data(count: 12))
+        let tagError = #expect(throws: OperatorError.self) { try ring.open(otherNonce, body: body) }
+        #expect(tagError?.problem.hasPrefix("vault 3 /q3 report.xlsx: no key version") == true)
+    }
 }

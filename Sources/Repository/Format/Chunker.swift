@@ -70,10 +70,11 @@ public struct Chunker: Sendable {
     }
 }
 
-/// Reads a file or a pipe and yields its content-defined chunks in order.
+/// Reads a file, a pipe or bytes in memory and yields their content-defined chunks in order.
 public final class ChunkReader {
     private let chunker: Chunker
-    private let handle: FileHandle
+    /// Up to the given number of bytes, or nil or empty at the end.
+    private let source: (Int) throws -> Data?
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
@@ -82,7 +83,16 @@ public final class ChunkReader {
 
     public init(chunker: Chunker, handle: FileHandle) {
         self.chunker = chunker
-        self.handle = handle
+        self.source = { try handle.read(upToCount: $0) }
+    }
+
+    public init(chunker: Chunker, data: Data) {
+        self.chunker = chunker
+        var rest = data[...]
+        self.source = { count in
+            defer { rest = rest.dropFirst(count) }
+            return Data(rest.prefix(count))
+        }
     }
 
     /// The next chunk, or nil at the end of the input.
@@ -102,7 +112,7 @@ public final class ChunkReader {
                 buffer.removeSubrange(0..<start)
                 start = 0
             }
-            guard let data = try handle.read(upToCount: max(want, 8 << 20)), !data.isEmpty else {
+            guard let data = try source(max(want, 8 << 20)), !data.isEmpty else {
                 atEnd = true
                 break
             }

@@ -19,7 +19,9 @@ public enum KeyRing {
 
     /// The master key from the first slot that one of `unlock` opens. When none does, the error names every
     /// slot tried (exit 2).
-    static func openMasterKey(backend: any Backend, unlock: [Unlock]) async throws -> MasterKey {
+    /// `accepts` checks a key against the repository's config, so that a slot left over from an interrupted
+    /// `init` (which holds another key) is passed over.
+    static func openMasterKey(backend: any Backend, unlock: [Unlock], accepts: (MasterKey) -> Bool) async throws -> MasterKey {
         let slots = try await slots(backend: backend)
         guard !slots.isEmpty else {
             throw OperatorError.failed("\(backend.location) has no key slots", remedy: "the repository cannot be opened")
@@ -27,7 +29,14 @@ public enum KeyRing {
         var failures: [OperatorError] = []
         for method in unlock {
             for slot in slots where slot.kind == method.kind {
-                do { return try method.open(slot) } catch let error as OperatorError { failures.append(error) }
+                do {
+                    let key = try method.open(slot)
+                    if accepts(key) { return key }
+                    failures.append(.failed("\(slot.title) holds a key that does not open this repository's config",
+                                            remedy: "remove that slot with `valkyrie key remove`"))
+                } catch let error as OperatorError {
+                    failures.append(error)
+                }
             }
         }
         if failures.count == 1 { throw failures[0] }

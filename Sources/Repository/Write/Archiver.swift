@@ -50,7 +50,18 @@ extension SetWriter {
     /// Stores everything `handle` yields (a file, or a pipe such as `pg_dump`'s output) as a file node.
     public func storeStream(_ handle: FileHandle, name: String, mode: UInt32 = 0o600, mtime: Date = Date(),
                             uid: UInt32 = 0, gid: UInt32 = 0) async throws -> Node {
-        let (content, size) = try await storeContent(handle)
+        let (content, size) = try await storeContent(ChunkReader(chunker: repository.chunker, handle: handle))
+        return Self.fileNode(name: name, mode: mode, mtime: mtime, uid: uid, gid: gid, size: size, content: content)
+    }
+
+    /// Stores `data` as a file node (for items built in memory).
+    public func storeFile(_ data: Data, name: String, mode: UInt32 = 0o600, mtime: Date = Date()) async throws -> Node {
+        let (content, size) = try await storeContent(ChunkReader(chunker: repository.chunker, data: data))
+        return Self.fileNode(name: name, mode: mode, mtime: mtime, uid: 0, gid: 0, size: size, content: content)
+    }
+
+    private static func fileNode(name: String, mode: UInt32, mtime: Date, uid: UInt32, gid: UInt32,
+                                 size: Int64, content: [BlobID]) -> Node {
         let seconds = mtime.timeIntervalSince1970.rounded(.down)
         return Node(name: name, type: .file, mode: mode, uid: uid, gid: gid, user: POSIX.userName(uid),
                     group: POSIX.groupName(gid),
@@ -58,27 +69,14 @@ extension SetWriter {
                     size: size, content: content)
     }
 
-    /// Stores `data` as a file node (for items built in memory).
-    public func storeFile(_ data: Data, name: String, mode: UInt32 = 0o600, mtime: Date = Date()) async throws -> Node {
-        let pipe = Pipe()
-        async let node = storeStream(pipe.fileHandleForReading, name: name, mode: mode, mtime: mtime)
-        // Written from a thread of its own: a pipe holds only 64 KiB.
-        Thread.detachNewThread {
-            try? pipe.fileHandleForWriting.write(contentsOf: data)
-            try? pipe.fileHandleForWriting.close()
-        }
-        return try await node
-    }
-
     /// Stores a tree built in memory (its file nodes from `storeFile`/`storeStream`, subtrees from here).
     public func storeTree(_ tree: Tree) async throws -> BlobID {
         try await save(tree.encoded(), type: .tree)
     }
 
-    /// Chunks `handle` in this task and hashes, compresses and encrypts the chunks in child tasks, keeping the
+    /// Chunks `reader` in this task and hashes, compresses and encrypts the chunks in child tasks, keeping the
     /// content list in order.
-    func storeContent(_ handle: FileHandle, onRead: (@Sendable (Int) -> Void)? = nil) async throws -> (content: [BlobID], size: Int64) {
-        let reader = ChunkReader(chunker: repository.chunker, handle: handle)
+    func storeContent(_ reader: ChunkReader, onRead: (@Sendable (Int) -> Void)? = nil) async throws -> (content: [BlobID], size: Int64) {
         let width = max(2, ProcessInfo.processInfo.activeProcessorCount)
         var ids: [BlobID?] = []
         try await withThrowingTaskGroup(of: (Int, BlobID).self) { group in
@@ -203,7 +201,7 @@ final class DirectoryWalk: Sendable {
         defer { try? handle.close() }
         let report = options.progress
         do {
-            let stored = try await writer.storeContent(handle) { bytes in
+            let stored = try await writer.storeContent(ChunkReader(chunker: writer.repository.chunker, handle: handle)) { bytes in
                 let snapshot = self.progress.withLock { state in
                     state.bytesRead += Int64(bytes)
                     state.currentPath = path

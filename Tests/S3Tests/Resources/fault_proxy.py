@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """A loopback HTTP proxy in front of an S3 server that injects faults, for the S3 client's fault tests.
 
-    fault_proxy.py UPSTREAM_URL [--fail-rate R] [--cut-rate R] [--seed N] [--deny CODE]
+    fault_proxy.py UPSTREAM_URL [--fail-rate R] [--cut-rate R] [--seed N] [--deny CODE [--deny-matching TEXT]]
 
 Listens on 127.0.0.1 on a free port and prints "PORT <n>" once ready. Each request, independently:
   - with probability --fail-rate: answered 500 InternalError or 503 SlowDown without reaching the upstream;
   - with probability --cut-rate: forwarded (so the upstream did the work), then the answer is cut off
     halfway (or after 8 bytes when it has no body) and the connection closed;
   - otherwise forwarded unchanged.
---deny CODE answers every request 403 with that S3 error code (a service that refuses the credentials).
+--deny CODE answers every request 403 with that S3 error code (a service that refuses the credentials);
+with --deny-matching TEXT only requests whose "METHOD path?query" contains TEXT, the others pass unharmed.
 GET /__faults answers the counts so far as JSON. Stops on SIGTERM or when stdin closes.
 """
 import argparse
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--cut-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--deny")
+    parser.add_argument("--deny-matching", help="deny only requests whose 'METHOD path?query' contains this")
     args = parser.parse_args()
     upstream = urllib.parse.urlsplit(args.upstream)
     rng = random.Random(args.seed)
@@ -73,7 +75,7 @@ def main() -> None:
                 with lock:
                     self.reply(200, json.dumps(counts).encode(), "application/json")
                 return
-            if args.deny:
+            if args.deny and (args.deny_matching is None or args.deny_matching in f"{self.command} {self.path}"):
                 with lock:
                     counts["requests"] += 1
                 self.error(403, args.deny)

@@ -1,0 +1,47 @@
+import Foundation
+import POSIX
+import Vaulthalla
+
+/// Compares every body on disk with the vault index of the database snapshot: present, size = plaintext + 16
+/// for encrypted bodies, and (when enabled) BLAKE2b of the ciphertext = `files.content_hash`.
+struct Coherence {
+    let dataDirectory: String
+    let verifyHashes: Bool
+
+    /// One line per file that does not match, naming vault, logical path and body; and the backing paths whose
+    /// BLAKE2b matched. `alreadyHashed` says which bodies need no hashing: the same content with the same
+    /// expected hash matched in the previous set.
+    func check(_ index: [VaultIndexLine], alreadyHashed: (VaultIndexLine) -> Bool = { _ in false })
+        -> (problems: [String], hashed: Set<String>) {
+        var problems: [String] = []
+        var hashed = Set<String>()
+        for line in index {
+            let body = "\(dataDirectory)/\(line.backingPath)"
+            let name = "\(line.vault):\(line.path) (body \(line.backingPath))"
+            guard let status = try? POSIX.lstat(body), status.kind == .file else {
+                problems.append("\(name): body is missing")
+                continue
+            }
+            guard status.size == line.expectedBodySize else {
+                problems.append("\(name): body is \(status.size) bytes, the database expects \(line.expectedBodySize)")
+                continue
+            }
+            guard verifyHashes, let expected = line.contentHash, !expected.isEmpty else { continue }
+            if alreadyHashed(line) {
+                hashed.insert(line.backingPath)
+                continue
+            }
+            do {
+                let actual = try ContentHash.hex(ofFileAt: body)
+                if actual == expected.lowercased() {
+                    hashed.insert(line.backingPath)
+                } else {
+                    problems.append("\(name): BLAKE2b \(actual.prefix(16))… differs from files.content_hash \(expected.prefix(16))…")
+                }
+            } catch {
+                problems.append("\(name): cannot read the body to hash it")
+            }
+        }
+        return (problems, hashed)
+    }
+}

@@ -1,0 +1,61 @@
+import Catalog
+import Foundation
+import Repository
+import Support
+
+/// The host's most recent earlier set that captured items (complete, partial or failed part-way): its trees are
+/// the parents that let unchanged files and objects be taken over without reading them.
+struct PreviousSet {
+    let items: [String: ItemRecord]
+    let repository: Repository
+    /// The set's own warnings (body mismatches among them).
+    let warnings: [String]
+
+    static func find(catalog: Catalog, host: String, before current: SetRecord, repository: Repository) throws -> PreviousSet? {
+        let earlier = try catalog.sets(all: true, host: host).filter { $0.ordinal < current.ordinal && $0.forgottenAt == nil }
+        for set in earlier.sorted(by: { $0.ordinal > $1.ordinal }) {
+            let items = try catalog.details(of: set).items
+            if !items.isEmpty {
+                return PreviousSet(items: Dictionary(items.map { ($0.item, $0) }, uniquingKeysWith: { a, _ in a }),
+                                   repository: repository, warnings: set.warnings)
+            }
+        }
+        return nil
+    }
+
+    /// The tree of `item`, if that set has one the repository still holds.
+    func tree(_ item: String) -> BlobID? {
+        guard let root = items[item]?.root, let id = BlobID(hex: root), repository.contains(id) else { return nil }
+        return id
+    }
+
+    /// The object list of the previous `s3` capture (empty when it cannot be read: every object is fetched again).
+    func s3Objects() async throws -> [S3ObjectLine] {
+        try await lines(of: SetLayout.s3Objects)
+    }
+
+    /// The previous vault index by backing path (empty when it cannot be read).
+    func vaultIndex() async throws -> [String: VaultIndexLine] {
+        Dictionary(try await lines(of: SetLayout.vaultIndex).map { ($0.backingPath, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Content blob ids of the previous `var/lib/vaulthalla` files, by relative path.
+    func bodyContent() async throws -> [String: [BlobID]] {
+        guard let tree = tree(SetLayout.varLib) else { return [:] }
+        var out: [String: [BlobID]] = [:]
+        try await repository.walk(tree) { path, node in if let content = node.content { out[path] = content } }
+        return out
+    }
+
+    /// The JSON lines of a single-file item.
+    private func lines<T: Decodable>(of item: String) async throws -> [T] {
+        guard let root = items[item]?.root, root.hasPrefix("blobs:") else { return [] }
+        let ids = root.dropFirst("blobs:".count).split(separator: ",").compactMap { BlobID(hex: String($0)) }
+        guard ids.allSatisfy(repository.contains) else { return [] }
+        var data = Data()
+        for id in ids { data.append(try await repository.blob(id)) }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONFormat.decoder().decode(T.self, from: Data($0.utf8))
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import POSIX
+import Repository
+import S3
+import Support
+import Vaulthalla
+
+/// The `s3` root: `<vault name>/<object key>` for every object of every S3 vault (the `.vaulthalla/` manifest
+/// included), user metadata as `user.<name>` xattrs; and `valkyrie/s3-objects.jsonl`, one line per object with
+/// its ETag, which the next backup compares to skip objects that did not change.
+struct S3Source {
+    let access: CaptureSettings.S3Access
+    let vaults: [VaulthallaDatabase.Vault]
+    let writer: SetWriter
+    let progress: CaptureProgress
+    /// The previous set's `s3` tree and object list, if any.
+    let previousTree: BlobID?
+    let previousObjects: [S3ObjectLine]
+
+    func capture() async throws -> (objects: CapturedItem, list: CapturedItem) {
+        let started = Date()
+        let client = S3Client(endpoint: access.endpoint, region: access.region, credentials: access.credentials,
+                              pathStyle: access.pathStyle)
+        let previousNodes = try await nodes(of: previousTree)
+        let previousByKey = Dictionary(previousObjects.map { ("\($0.vault)/\($0.key)", $0) }, uniquingKeysWith: { a, _ in a })
+        var lines: [S3ObjectLine] = []
+        var vaultNodes: [Node] = []
+        var files = 0, reused = 0
+        var downloaded: Int64 = 0
+        for vault in vaults {
+            guard let bucket = vault.bucket else { continue }
+            let listed = try await client.listObjects(bucket: bucket)
+            var folder = Folder()
+            for object in listed {
+                let path = "\(ExportSource.fileName(vault.name))/\(object.key)"
+                var node: Node
+                var metadata: [String: String]
+                if let before = previousByKey["\(vault.name)/\(object.key)"], before.bucket == bucket,
+                   before.etag == object.etag, before.size == Int64(object.size),
+                   let old = previousNodes[path], (old.content ?? []).allSatisfy({ writer.repository.contains($0) }) {
+                    node = old
+                    metadata = before.metadata
+                    reused += 1
+                } else {
+                    let fetched = try await client.getObject(bucket: bucket, key: object.key)
+                    metadata = fetched.info.metadata
+                    let mtime = object.lastModified ?? started
+                    node = try await writer.storeFile(fetched.data, name: (object.key as NSString).lastPathComponent,
+                                                      mode: 0o600, mtime: mtime)
+                    node.xattrs = metadata.sorted { $0.key < $1.key }.map { ExtendedAttribute(name: "user.\($0.key)", value: Data($0.value.utf8)) }
+                    if node.xattrs?.isEmpty == true { node.xattrs = nil }
+                    progress.add(files: 1, bytes: Int64(fetched.data.count))
+                    downloaded += Int64(fetched.data.count)
+                }
+                files += 1
+                try folder.insert(node, at: object.key.split(separator: "/", omittingEmptySubsequences: false).map(String.init),
+                                  bucket: bucket)
+                lines.append(S3ObjectLine(vault: vault.name, bucket: bucket, key: object.key, size: Int64(object.size),
+                                          etag: object.etag, lastModified: object.lastModified.map(UTCTime.string), metadata: metadata))
+            }
+            var top = try await folder.store(writer, time: started)
+            top.name = ExportSource.fileName(vault.name)
+            vaultNodes.append(top)
+        }
+        let tree = try await writer.storeTree(Tree(nodes: vaultNodes))
+        let jsonl = try lines.map { String(decoding: try JSONFormat.encoder().encode($0), as: UTF8.self) + "\n" }.joined()
+        let listNode = try await writer.storeFile(Data(jsonl.utf8), name: "s3-objects.jsonl", mode: 0o600, mtime: started)
+        return (CapturedItem(root: SetLayout.s3, value: .tree(tree), files: files, bytes: downloaded, started: started, reused: reused),
+                CapturedItem(root: SetLayout.s3Objects, value: .file(listNode), files: 1, bytes: listNode.size, started: started))
+    }
+
+    /// Every node under the previous `s3` tree by its path.
+    private func nodes(of tree: BlobID?) async throws -> [String: Node] {
+        guard let tree, writer.repository.contains(tree) else { return [:] }
+        var out: [String: Node] = [:]
+        try await writer.repository.walk(tree) { path, node in if node.type == .file { out[path] = node } }
+        return out
+    }
+
+    /// Object keys as a folder tree, built in memory and stored bottom-up.
+    private struct Folder {
+        var files: [String: Node] = [:]
+        var folders: [String: Folder] = [:]
+
+        mutating func insert(_ node: Node, at parts: [String], bucket: String) throws {
+            guard let first = parts.first, !first.isEmpty, first != ".", first != ".." else {
+                throw OperatorError.failed("s3://\(bucket) holds the key \(parts.joined(separator: "/")), which cannot be a path",
+                                           remedy: "rename that object; Vaulthalla never writes such keys")
+            }
+            if parts.count == 1 {
+                var node = node
+                node.name = first
+                files[first] = node
+            } else {
+                try folders[first, default: Folder()].insert(node, at: Array(parts.dropFirst()), bucket: bucket)
+            }
+        }
+
+        func store(_ writer: SetWriter, time: Date) async throws -> Node {
+            var nodes = Array(files.values)
+            for (name, folder) in folders {
+                var sub = try await folder.store(writer, time: time)
+                sub.name = name
+                nodes.append(sub)
+            }
+            let id = try await writer.storeTree(Tree(nodes: nodes))
+            let seconds = Int64(time.timeIntervalSince1970)
+            return Node(name: "", type: .dir, mode: 0o700, mtime: FileTime(s: seconds, ns: 0), subtree: id)
+        }
+    }
+}
+
+/// One line of `valkyrie/s3-objects.jsonl`.
+public struct S3ObjectLine: Codable, Sendable, Equatable {
+    public var vault: String
+    public var bucket: String
+    public var key: String
+    public var size: Int64
+    public var etag: String
+    public var lastModified: String?
+    /// User metadata, without the `x-amz-meta-` prefix.
+    public var metadata: [String: String]
+}
