@@ -1,6 +1,5 @@
 import Foundation
 import Support
-import Synchronization
 import Testing
 
 /// `valkyrie mount` as a process: SIGTERM unmounts it cleanly; a mount left stale by a killed process is
@@ -25,45 +24,23 @@ import Testing
         return environment
     }
 
-    /// A `valkyrie mount` process (spawned through `Subprocess`, so signals reach it unblocked).
-    final class Served: Sendable {
-        let pid: pid_t
-        /// The exit status once the process is gone (-1 while it runs).
-        private final class Exit: Sendable {
-            let status = Mutex<Int32>(-1)
-            let done = DispatchSemaphore(value: 0)
+    /// Starts `valkyrie mount` and waits until the kernel lists the mount.
+    static func start(_ lab: LabSet, at mountpoint: String) async throws -> RunningProcess {
+        let process = try Subprocess.start(try binary(), ["mount", mountpoint], environment: environment(lab))
+        for _ in 0..<300 {
+            if try isMounted(mountpoint) { return process }
+            if kill(process.pid, 0) != 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        private let exit = Exit()
+        process.signal(SIGKILL)
+        let ended = process.wait()
+        throw OperatorError.failed("valkyrie mount did not mount \(mountpoint) (exit \(ended.status)): \(ended.stderr)")
+    }
 
-        init(_ lab: LabSet, at mountpoint: String) async throws {
-            let pidFile = "\(mountpoint).pid", binary = try MountCommandTests.binary()
-            try? FileManager.default.removeItem(atPath: pidFile)
-            let environment = MountCommandTests.environment(lab), exit = self.exit
-            Thread.detachNewThread {
-                let result = try? Subprocess.run("sh", ["-c", "echo $$ > '\(pidFile)'; exec '\(binary)' mount '\(mountpoint)'"],
-                                                 environment: environment, captureOutput: false)
-                exit.status.withLock { $0 = result?.status ?? -2 }
-                exit.done.signal()
-            }
-            for _ in 0..<300 {
-                if try MountCommandTests.isMounted(mountpoint), let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-                   let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                    self.pid = pid
-                    return
-                }
-                if exit.status.withLock({ $0 }) != -1 { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            throw OperatorError.failed("valkyrie mount did not mount \(mountpoint) (exit status \(exit.status.withLock { $0 }))")
-        }
-
-        /// Sends `signal` and waits for the exit status.
-        func stop(_ signal: Int32) async throws -> Int32 {
-            kill(pid, signal)
-            let exit = self.exit
-            try await onThread { exit.done.wait() }
-            return exit.status.withLock { $0 }
-        }
+    /// Sends `signal` and waits for the exit status, off the cooperative pool.
+    static func stop(_ process: RunningProcess, _ signal: Int32) async throws -> Int32 {
+        process.signal(signal)
+        return try await onThread { process.wait().status }
     }
 
     static func isMounted(_ mountpoint: String) throws -> Bool {
@@ -76,14 +53,14 @@ import Testing
         try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
         defer { _ = try? Subprocess.run("fusermount3", ["-u", "-z", mountpoint]) }
 
-        let served = try await Served(lab, at: mountpoint)
+        let served = try await Self.start(lab, at: mountpoint)
         #expect(try Subprocess.check("ls", ["\(mountpoint)/sets"]).stdoutText == "\(lab.sets[0].name)\n")
-        #expect(try await served.stop(SIGTERM) == 0)
+        #expect(try await Self.stop(served, SIGTERM) == 0)
         #expect(try !Self.isMounted(mountpoint))
 
         // A crash leaves the mount behind, unusable; the next mount says what happened and how to fix it.
-        let crashed = try await Served(lab, at: mountpoint)
-        #expect(try await crashed.stop(SIGKILL) == 128 + SIGKILL)
+        let crashed = try await Self.start(lab, at: mountpoint)
+        #expect(try await Self.stop(crashed, SIGKILL) == 128 + SIGKILL)
         let again = try Subprocess.run(try Self.binary(), ["mount", mountpoint], environment: Self.environment(lab))
         #expect(again.status == 1)
         #expect(again.stderrText.contains("stale mount") && again.stderrText.contains("fusermount3 -u \(mountpoint)"), "\(again.stderrText)")
