@@ -122,7 +122,13 @@ extension MountFilesystem {
         let sealed = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
         let opened: VaultKeyring.Opened
         do { opened = try keyring.open(body: sealed, encryptionIV: entry.iv, recordedVersion: entry.keyVersion) } catch {
-            log("\(name): no key version of vault \(vault) verifies this body; it is damaged or its key is missing from the export")
+            // A body matching its recorded hash is intact: what is missing is its key version (a key rotated out
+            // of the export), which is a matter of access, not damage.
+            if let hash = entry.contentHash, ContentHash.hex(of: sealed) == hash {
+                log("\(name): its key version is not in the set's key export (versions \(keyring.keys.keys.sorted().map(String.init).joined(separator: ", "))); use --keys FILE with an export that holds it")
+                throw FUSEError(EACCES)
+            }
+            log("\(name): no key version of vault \(vault) verifies this body and it does not match its recorded hash: it is damaged; run `valkyrie verify --read-data`")
             throw FUSEError(EIO)
         }
         plaintext.insert(opened.plaintext, for: entry.node)

@@ -22,7 +22,7 @@ final class LabSet: @unchecked Sendable {
     let catalog: Catalog
     let gnupgHome: String
     let recipient: String
-    /// Logical vault path -> original plaintext.
+    /// Logical vault path -> original plaintext, for the files the current keys open.
     private(set) var plaintexts: [String: Data] = [:]
     private(set) var sets: [SetRecord] = []
     /// Where `var/lib/vaulthalla` bodies of vault alpha live, by logical path.
@@ -91,8 +91,10 @@ final class LabSet: @unchecked Sendable {
         var lines: [VaultIndexLine] = [VaultIndexLine(vault: "alpha", path: "/docs", kind: .directory)]
         let a = Data("quarterly numbers, current key\n".utf8), stale = Data("rotated body, stale recorded version\n".utf8)
         let big = Sodium.randomBytes(bigFileBytes)
+        // And one still on key version 1, which the export (current versions only) cannot open.
         for (logical, plain, key, recorded, encrypted) in [("/docs/report.txt", a, alphaV2, 2, true),
                                                            ("/docs/stale.txt", stale, alphaV2, 1, true),
+                                                           ("/docs/old.txt", Data("old key\n".utf8), alphaV1, 1, true),
                                                            ("/big.bin", big, alphaV2, 2, false)] {
             let alias = Alias.make(name: String(logical.split(separator: "/").last!), random: Sodium.randomBytes(Alias.randomByteCount))
             let relative = "var/lib/vaulthalla/users/admin/\(alias)"
@@ -104,7 +106,7 @@ final class LabSet: @unchecked Sendable {
                 iv = BodyCipher.ivString(nonce)
             }
             try write(relative, body, mode: 0o600, uid: 998, gid: 998)
-            plaintexts["alpha" + logical] = plain
+            if key != alphaV1 { plaintexts["alpha" + logical] = plain }
             lines.append(VaultIndexLine(vault: "alpha", path: logical, kind: .file, backingPath: "/" + relative,
                                         size: Int64(plain.count), iv: iv, keyVersion: recorded,
                                         contentHash: ContentHash.hex(of: body), format: 1))

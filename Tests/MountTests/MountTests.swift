@@ -60,9 +60,9 @@ import Testing
             #expect(sealed == "400 0\n")
 
             // The whole tree: the roots, the 2 file roots, 5 folders above roots (etc, var, var/lib, var/lib/swtpm,
-            // valkyrie), the set folder, set.json, vaults/ with 2 vaults and their 6 entries, and the top level
+            // valkyrie), the set folder, set.json, vaults/ with 2 vaults and their 7 entries, and the top level
             // (root, README.txt, sets, incomplete, hosts, hosts/labhost, its link, drills, latest).
-            expectedCount += 2 + 5 + 1 + 1 + 1 + 2 + 6 + 9
+            expectedCount += 2 + 5 + 1 + 1 + 1 + 2 + 7 + 9
             #expect(try Subprocess.check("sh", ["-c", "find '\(mount.path)' | wc -l"]).stdoutText == "\(expectedCount)\n")
 
             // Plaintext of vault files: current key, stale recorded key version, empty-IV body, an S3 object.
@@ -109,7 +109,7 @@ import Testing
         let report = "sets/\(set.name)/vaults/alpha/docs/report.txt"
         var inode = ""
         try await TestMount.with(lab) { mount in
-            #expect(try Subprocess.check("ls", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs"]).stdoutText == "report.txt\nstale.txt\n")
+            #expect(try Subprocess.check("ls", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs"]).stdoutText == "old.txt\nreport.txt\nstale.txt\n")
             #expect(try Subprocess.check("stat", ["-c", "%s", "\(mount.path)/\(report)"]).stdoutText
                     == "\(lab.plaintexts["alpha/docs/report.txt"]!.count)\n")
             let denied = try Subprocess.run("cat", ["\(mount.path)/\(report)"])
@@ -124,6 +124,10 @@ import Testing
             #expect(plain == lab.plaintexts["alpha/docs/report.txt"])
             let again = try Subprocess.check("stat", ["-c", "%i", "\(mount.path)/sets/\(set.name)/etc/vaulthalla/certs/server.pem"])
             #expect(again.stdoutText == inode)
+            // A body on a key version the export lacks is intact: refused as access, not damage.
+            let old = try Subprocess.run("cat", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs/old.txt"])
+            #expect(old.status != 0 && old.stderrText.contains("Permission denied"))
+            #expect(mount.log.contains { $0.contains("key version is not in the set's key export") })
         }
     }
 
