@@ -60,7 +60,8 @@ let package = Package(
                                                 crypto, "Support"]),
         .target(name: "Drill", dependencies: ["Capture", "Repository", "Catalog", "Vaulthalla", "LibPQ", "TPM", "GPG", "Support"]),
         .target(name: "Restore", dependencies: ["Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "POSIX", "Support"]),
-        .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Support"], path: "mount"),
+        .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "Support"],
+                path: "mount", exclude: ["valkyrie-mount@.service"]),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
@@ -82,6 +83,7 @@ let package = Package(
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
+        .testTarget(name: "MountTests", dependencies: ["Mount", "Catalog", "Repository", "Vaulthalla", "GPG", "POSIX", "Sodium", "Support"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "LibPQ", "POSIX", "S3",
                                                      "Support"]),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Support"]),

@@ -54,9 +54,22 @@ public final class FUSEMount: @unchecked Sendable {
     }
 
     /// Serves requests on up to `threads` threads until the filesystem is unmounted or a signal arrives.
+    ///
+    /// Signals are taken by dispatch sources rather than libfuse's handlers: those only stop the loop when the
+    /// signal lands on the loop's own thread, and in a Swift process any thread may take it.
     public func run(threads: Int = 8, handleSignals: Bool = false) throws {
-        if handleSignals { fuse_set_signal_handlers(session) }
-        defer { if handleSignals { fuse_remove_signal_handlers(session) } }
+        let signals = handleSignals ? [SIGINT, SIGTERM, SIGHUP] : []
+        let sources = signals.map { number in
+            Glibc.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.unmount() }
+            source.resume()
+            return source
+        }
+        defer {
+            sources.forEach { $0.cancel() }
+            signals.forEach { Glibc.signal($0, SIG_DFL) }
+        }
         let config = fuse_loop_cfg_create()
         defer { fuse_loop_cfg_destroy(config) }
         fuse_loop_cfg_set_max_threads(config, UInt32(threads))

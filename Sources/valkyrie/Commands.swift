@@ -22,5 +22,6 @@ extension Valkyrie {
         RestoreCommand.self,
         KeysCommand.self,
         RestorePlanCommand.self,
+        MountCommand.self,
     ]
 }

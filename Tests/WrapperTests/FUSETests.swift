@@ -148,6 +148,25 @@ private func withMount(allowOther: Bool = false, _ body: (String, MemoryFilesyst
         #expect(!mounts.contains(mountpoint))
     }
 
+    @Test func aSignalEndsTheLoopAndUnmounts() throws {
+        let mountpoint = FileManager.default.temporaryDirectory.appendingPathComponent("fuse-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: mountpoint) }
+        let mount = try FUSEMount(MemoryFilesystem(), at: mountpoint)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            try? mount.run(threads: 4, handleSignals: true)
+            finished.signal()
+        }
+        #expect(try Subprocess.check("cat", ["\(mountpoint)/hello.txt"]).stdoutText == "hello\n")
+        // Sent to the process, so any thread may take it; no request follows to wake the loop.
+        kill(getpid(), SIGTERM)
+        let ended = finished.wait(timeout: .now() + 20) == .success
+        if !ended { mount.unmount(); finished.wait() }
+        #expect(ended)
+        #expect(!(try String(contentsOfFile: "/proc/mounts", encoding: .utf8)).contains(mountpoint))
+    }
+
     @Test func mountingOnAMissingDirectoryIsBadInput() {
         do {
             _ = try FUSEMount(MemoryFilesystem(), at: "/nonexistent/valkyrie-mount")

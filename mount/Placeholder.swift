@@ -1,1 +1,0 @@
-// The Mount module (FUSE view); built by the mount issue.

@@ -1,0 +1,23 @@
+import Catalog
+import Foundation
+
+/// What the mount needs about one set, read once: its record and details, and the names of its vaults.
+struct SetInfo: Sendable {
+    var details: SetDetails
+    var vaults: [String]
+
+    var record: SetRecord { details.set }
+    var id: UUID { details.set.id }
+
+    init(details: SetDetails, vaults: [String]) {
+        self.details = details
+        self.vaults = vaults
+    }
+
+    /// Key material: shown to root only whatever its captured mode (docs/set-layout.md).
+    func isKeyMaterial(_ path: String) -> Bool {
+        for prefix in ["/keys", "/exports", "/var/lib/swtpm"] where path == prefix || path.hasPrefix(prefix + "/") { return true }
+        if path.split(separator: "/").last?.hasPrefix(".sealed_") == true { return true }
+        return details.items.contains { $0.keyMaterial && (path == "/" + $0.item || path.hasPrefix("/" + $0.item + "/")) }
+    }
+}
