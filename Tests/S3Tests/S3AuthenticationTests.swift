@@ -15,8 +15,7 @@ final class AuthenticatingMoto: @unchecked Sendable {
     private let process: Process
 
     init() async throws {
-        let port = try Subprocess.check("python3", ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
-            .stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = String(try LoopbackPort.freePair())
         endpoint = URL(string: "http://127.0.0.1:\(port)")!
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Subprocess.resolve("moto_server"))
@@ -27,7 +26,8 @@ final class AuthenticatingMoto: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
+        // moto imports slowly on a loaded 2-core machine: allow it time rather than fail the suite.
+        let deadline = ContinuousClock.now + .seconds(120)
         while true {
             if let (_, response) = try? await URLSession.shared.data(from: endpoint.appendingPathComponent("moto-api/")),
                (response as? HTTPURLResponse)?.statusCode == 200 { break }
