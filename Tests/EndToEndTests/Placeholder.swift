@@ -1,1 +1,0 @@
-// Tests of EndToEndTests come with their issue.
