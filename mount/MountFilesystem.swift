@@ -2,6 +2,8 @@ import Catalog
 import FUSE
 import Foundation
 import Repository
+import Sodium
+import Support
 import Synchronization
 
 /// The whole catalog as a read-only tree (DESIGN.md, "The mount"): listings from the catalog's projections,
@@ -15,7 +17,8 @@ public final class MountFilesystem: ReadOnlyFilesystem {
     let repository: Repository
     let reader: ContentReader
     let keys: VaultKeyStore
-    let plaintext: PlaintextCache
+    /// Decrypted vault bodies; every byte is overwritten when one leaves (eviction, or unmount).
+    let plaintext: SizeBoundedCache<String>
     let audit: MountAudit
     let inodes = InodeTable()
     let log: @Sendable (String) -> Void
@@ -38,7 +41,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
         self.repository = repository
         self.reader = ContentReader(repository: repository, readAhead: readAhead)
         self.keys = try VaultKeyStore(keys)
-        self.plaintext = PlaintextCache(capacity: plaintextCacheBytes)
+        self.plaintext = SizeBoundedCache(capacity: plaintextCacheBytes, evict: { Sodium.wipe(&$0) })
         self.audit = MountAudit(catalog: catalog, mountpoint: mountpoint)
         self.log = log
     }
@@ -47,7 +50,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
     public func finish() throws {
         handles.withLock { $0.open.removeAll() }
         keys.wipe()
-        plaintext.wipe()
+        plaintext.removeAll()
         try audit.finish()
     }
 

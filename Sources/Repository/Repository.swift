@@ -14,14 +14,15 @@ public final class Repository: Sendable {
     let index = Mutex(BlobIndex())
     /// Index files already loaded, so `refreshIndex` reads only new ones.
     private let loadedIndexFiles = Mutex(Set<String>())
-    let cache: BlobCache
+    /// Recently read blobs; a blob over a quarter of the cache is not kept.
+    let cache: SizeBoundedCache<BlobID>
 
     init(backend: any Backend, key: MasterKey, config: RepositoryConfig, cacheBytes: Int) {
         self.backend = backend
         self.key = key
         self.config = config
         self.chunker = Chunker(key: key.chunker, parameters: config.chunker)
-        self.cache = BlobCache(capacity: cacheBytes)
+        self.cache = SizeBoundedCache(capacity: cacheBytes, largestEntry: cacheBytes / 4)
     }
 
     /// Creates a repository on an empty backend with its first key slot, which must be portable.
@@ -132,7 +133,7 @@ public final class Repository: Sendable {
         let stored = try await backend.get(PackFormat.name(location.1), offset: Int(location.0.offset),
                                            length: Int(location.0.storedLength))
         let plain = try decodeBlob(stored, id: id, location: location.0, pack: location.1)
-        cache[id] = plain
+        cache.insert(plain, for: id)
         return plain
     }
 

@@ -1,24 +1,28 @@
 import Foundation
-import Sodium
 import Synchronization
 
-/// Decrypted vault bodies, bounded by their total size; least recently used go first, and every byte is
-/// overwritten when an entry leaves (eviction or `wipe()` at unmount).
-final class PlaintextCache: Sendable {
+/// Byte buffers kept in memory up to a total size; the least recently used leave first, each through `evict`
+/// (which may wipe it). Used for decoded repository blobs and for the mount's decrypted vault bodies.
+public final class SizeBoundedCache<Key: Hashable & Sendable>: Sendable {
     private struct State {
-        var entries: [String: (data: Data, used: UInt64)] = [:]
+        var entries: [Key: (data: Data, used: UInt64)] = [:]
         var bytes = 0
         var clock: UInt64 = 0
     }
 
     private let capacity: Int
+    private let largestEntry: Int
+    private let evict: @Sendable (inout Data) -> Void
     private let state = Mutex(State())
 
-    init(capacity: Int) {
+    /// `largestEntry`: values larger than this are not kept (default: the whole capacity).
+    public init(capacity: Int, largestEntry: Int? = nil, evict: @escaping @Sendable (inout Data) -> Void = { _ in }) {
         self.capacity = capacity
+        self.largestEntry = min(largestEntry ?? capacity, capacity)
+        self.evict = evict
     }
 
-    subscript(key: String) -> Data? {
+    public subscript(key: Key) -> Data? {
         state.withLock { state in
             guard let entry = state.entries[key] else { return nil }
             state.clock += 1
@@ -27,16 +31,16 @@ final class PlaintextCache: Sendable {
         }
     }
 
-    /// Keeps `data` if it fits; larger bodies live only as long as the open file that decrypted them.
-    func insert(_ data: Data, for key: String) {
-        guard data.count <= capacity else { return }
+    /// Keeps `data` under `key` if it fits, making room by evicting the least recently used.
+    public func insert(_ data: Data, for key: Key) {
+        guard data.count <= largestEntry else { return }
         state.withLock { state in
             guard state.entries[key] == nil else { return }
             while state.bytes + data.count > capacity,
                   let oldest = state.entries.min(by: { $0.value.used < $1.value.used }) {
                 var evicted = state.entries.removeValue(forKey: oldest.key)!.data
                 state.bytes -= evicted.count
-                Sodium.wipe(&evicted)
+                evict(&evicted)
             }
             state.clock += 1
             state.entries[key] = (data, state.clock)
@@ -44,11 +48,12 @@ final class PlaintextCache: Sendable {
         }
     }
 
-    func wipe() {
+    /// Evicts everything.
+    public func removeAll() {
         state.withLock { state in
             for key in Array(state.entries.keys) {
                 var data = state.entries.removeValue(forKey: key)!.data
-                Sodium.wipe(&data)
+                evict(&data)
             }
             state = State()
         }
