@@ -40,8 +40,17 @@ extension Catalog {
                 previous = storedHash
                 expected = fields.seq + 1
             }
-            let triggers = try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'events'")
-            for trigger in ["events_no_update", "events_no_delete"] where !triggers.contains(trigger) {
+            // Other hosts' chains copied in from the repository must be whole too.
+            for chain in try String.fetchAll(db, sql: "SELECT DISTINCT chain FROM peer_events ORDER BY chain") {
+                let events = try Row.fetchAll(db, sql: "SELECT * FROM peer_events WHERE chain = ? ORDER BY seq", arguments: [chain])
+                    .map(ChainEvent.init(row:))
+                if let problem = ChainEvent.problem(in: events) {
+                    problems.append("chain \(chain) of \(events.first?.host ?? "?") (copied from the repository): \(problem)")
+                }
+            }
+            let triggers = try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name IN ('events', 'peer_events')")
+            for trigger in ["events_no_update", "events_no_delete", "peer_events_no_update", "peer_events_no_delete"]
+            where !triggers.contains(trigger) {
                 problems.append("the append-only trigger \(trigger) is missing: someone dropped it")
             }
             let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")

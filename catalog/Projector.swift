@@ -14,7 +14,9 @@ extension EventPayload {
 enum Projector {
     static let tables = ["sets", "items", "exports", "drills", "drill_checks", "restores"]
 
-    static func apply(_ event: EventFields, typed: (any EventPayload)?, _ db: Database) throws {
+    /// `chain` keys the rows made per event (exports, drill checks, restores): '' for this catalog's own chain,
+    /// the chain id for another host's chain copied in from the repository.
+    static func apply(_ event: EventFields, typed: (any EventPayload)?, chain: String = "", _ db: Database) throws {
         guard let kind = KnownEvents.byType[EventType(rawValue: event.type)] else { return }
         guard let payload = typed ?? (try? kind.decodePayload(event.payload)) else { return }
         let at = event.occurredAt
@@ -44,9 +46,9 @@ enum Projector {
                     [at, failed.error, failed.set.uuidString])
         case let export as ExportRecorded:
             try run(db, """
-                INSERT INTO exports (seq, set_id, export, vault, recipients, vaults, digest, size, recorded_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [event.seq, export.set.uuidString, export.export, export.vault, try json(export.recipients),
+                INSERT INTO exports (chain, seq, set_id, export, vault, recipients, vaults, digest, size, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [chain, event.seq, export.set.uuidString, export.export, export.vault, try json(export.recipients),
                       try json(export.vaults), export.digest, export.size, at])
         case let forgotten as SetForgotten:
             try run(db, "UPDATE sets SET forgotten_at = ? WHERE id = ? AND forgotten_at IS NULL",
@@ -55,8 +57,8 @@ enum Projector {
             try run(db, "INSERT OR IGNORE INTO drills (id, set_id, status, started_at) VALUES (?, ?, 'running', ?)",
                     [drill.drill.uuidString, drill.set.uuidString, at])
         case let check as DrillCheck:
-            try run(db, "INSERT INTO drill_checks (seq, drill_id, name, passed, evidence, checked_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [event.seq, check.drill.uuidString, check.name, check.passed, check.evidence, at])
+            try run(db, "INSERT INTO drill_checks (chain, seq, drill_id, name, passed, evidence, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [chain, event.seq, check.drill.uuidString, check.name, check.passed, check.evidence, at])
             try run(db, "UPDATE drills SET passed = passed + ?, failed = failed + ? WHERE id = ?",
                     [check.passed ? 1 : 0, check.passed ? 0 : 1, check.drill.uuidString])
         case let done as DrillCompleted:
@@ -64,14 +66,14 @@ enum Projector {
                     [done.passed ? "passed" : "failed", at, done.report, done.drill.uuidString])
         case let restored as FileRestored:
             try run(db, """
-                INSERT INTO restores (seq, set_id, kind, item, path, vault, target, size, digest, recipients, restored_at)
-                VALUES (?, ?, 'file', ?, ?, ?, ?, ?, ?, '[]', ?)
-                """, [event.seq, restored.set.uuidString, restored.item, restored.path, restored.vault, restored.target,
+                INSERT INTO restores (chain, seq, set_id, kind, item, path, vault, target, size, digest, recipients, restored_at)
+                VALUES (?, ?, ?, 'file', ?, ?, ?, ?, ?, ?, '[]', ?)
+                """, [chain, event.seq, restored.set.uuidString, restored.item, restored.path, restored.vault, restored.target,
                       restored.size, restored.digest, at])
         case let key as KeyExtracted:
             try run(db, """
-                INSERT INTO restores (seq, set_id, kind, vault, recipients, restored_at) VALUES (?, ?, 'key', ?, ?, ?)
-                """, [event.seq, key.set.uuidString, key.vault, try json(key.recipients), at])
+                INSERT INTO restores (chain, seq, set_id, kind, vault, recipients, restored_at) VALUES (?, ?, ?, 'key', ?, ?, ?)
+                """, [chain, event.seq, key.set.uuidString, key.vault, try json(key.recipients), at])
         default:
             // repository initialized, prune / verify completed, chain anchored: in the log only.
             break

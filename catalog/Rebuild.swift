@@ -16,7 +16,8 @@ public struct RebuildReport: Codable, Sendable, Equatable {
 }
 
 extension Catalog {
-    /// Empties the projections and replays every event into them, in one transaction. With `contents`, the
+    /// Empties the projections and replays every event into them (this catalog's chain, then other hosts'
+    /// chains copied in from the repository), in one transaction. With `contents`, the
     /// file and vault index are re-derived from the listed sets too; without, they are kept as they are.
     @discardableResult
     public func rebuild(contents: (any SetContents)? = nil) throws -> RebuildReport {
@@ -26,6 +27,12 @@ extension Catalog {
             var count: Int64 = 0
             while let row = try rows.next() {
                 try Projector.apply(EventFields(row: row), typed: nil, db)
+                count += 1
+            }
+            // Other hosts' chains after this one: their sets and what happened to them.
+            let peers = try Row.fetchCursor(db, sql: "SELECT * FROM peer_events ORDER BY chain, seq")
+            while let row = try peers.next() {
+                try Projector.apply(EventFields(row: row), typed: nil, chain: row["chain"], db)
                 count += 1
             }
             return count

@@ -14,6 +14,8 @@ extension GlobalOptions {
     /// Opens the catalog; commands that only read or check use `.existing`, so a mistyped path is an error
     /// rather than a new empty catalog.
     func openCatalog(_ mode: Catalog.OpenMode = .existing) throws -> Catalog {
-        try Catalog.open(at: catalogPath(), mode: mode)
+        let catalog = try Catalog.open(at: catalogPath(), mode: mode)
+        ChainSync.opened(catalog)
+        return catalog
     }
 }

@@ -44,6 +44,7 @@ struct MountCommand: AsyncParsableCommand {
         let catalog = try global.openCatalog()
         let opened = try await Repository.open(backend: try repository.backend(config),
                                                unlock: try repository.unlockMethods(config), cacheBytes: cacheSize << 20)
+        ChainSync.opened(opened)
         var source = VaultKeySource.none
         if unlock { source = .gpg(homeDirectory: nil) }
         if let keys {

@@ -69,7 +69,9 @@ struct RepositoryOptions: ParsableArguments {
     /// Opens the repository with the operator's credentials.
     func open(_ global: GlobalOptions) async throws -> Repository {
         let config = try global.loadConfiguration()
-        return try await Repository.open(backend: try backend(config), unlock: try unlockMethods(config))
+        let repository = try await Repository.open(backend: try backend(config), unlock: try unlockMethods(config))
+        ChainSync.opened(repository)
+        return repository
     }
 
     static func trimmingNewline(_ data: Data) -> Data {

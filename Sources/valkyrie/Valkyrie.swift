@@ -16,8 +16,11 @@ enum Main {
                 try command.run()
             }
         } catch {
+            // The command's own failure comes first; a chain upload that failed too is said on stderr.
+            if let chain = await ChainSync.finish() { Output(json: false).note("valkyrie: \(chain.problem)") }
             exit(output.report(error))
         }
+        if let chain = await ChainSync.finish() { exit(output.report(chain)) }
     }
 }
 

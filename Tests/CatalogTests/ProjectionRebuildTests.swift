@@ -27,7 +27,7 @@ import Testing
             // Vandalise every projection; the events alone bring them back.
             try catalog.write { db in
                 try db.execute(sql: "DELETE FROM items; UPDATE sets SET status = 'failed'; DELETE FROM drills")
-                try db.execute(sql: "INSERT INTO exports VALUES (999, 'x', 'x', NULL, '[]', '[]', 'x', 1, 'x')")
+                try db.execute(sql: "INSERT INTO exports VALUES ('', 999, 'x', 'x', NULL, '[]', '[]', 'x', 1, 'x')")
             }
             try catalog.rebuild()
             #expect(try Projector.tables.map { try Fixture.rows(catalog, $0) } == before)
