@@ -21,34 +21,48 @@ public enum CatalogFromRepository {
     /// Rebuilds into `catalog`, which must be empty. `select` names the chain to continue (its id or its
     /// host); without it, the chain of `catalog.origin.host`, or the only chain there is.
     public static func rebuild(into catalog: Catalog, from repository: Repository, select: String?) async throws -> Report {
-        var heads: [RepositoryChainHead] = []
-        for chain in try await repository.chainIDs() {
-            if let head = try await repository.chainHead(chain) { heads.append(head) }
+        var chains: [Chain] = []
+        for id in try await repository.chainIDs() {
+            let copy = try await ChainMirror.read(id, from: repository)
+            guard let head = copy.head else { continue }
+            chains.append(Chain(head: head, events: copy.events))
         }
-        let own = try choose(select ?? catalog.origin.host, explicit: select != nil, from: heads, location: repository.backend.location)
-        let copy = try await ChainMirror.read(own.chain, from: repository)
-        var peers: [[ChainEvent]] = []
-        for head in heads where head.chain != own.chain {
-            peers.append(try await ChainMirror.read(head.chain, from: repository).events)
-        }
-        try catalog.importChains(own: copy.events, peers: peers)
-        try catalog.confirm(own.seq, in: repository.config.id)
+        let own = try choose(select ?? catalog.origin.host, explicit: select != nil, from: chains, location: repository.backend.location)
+        let peers = chains.filter { $0.head.chain != own.head.chain }
+        try catalog.importChains(own: own.events, peers: peers.map(\.events))
+        try catalog.confirm(own.head.seq, in: repository.config.id)
         let indexed = try await index(catalog, from: repository)
-        return Report(chain: own.chain, host: own.host, events: copy.events.count, peers: heads.filter { $0.chain != own.chain },
+        return Report(chain: own.head.chain, host: own.head.host, events: own.events.count, peers: peers.map(\.head),
                       rebuild: try catalog.rebuild(), indexedSets: indexed)
     }
 
-    private static func choose(_ wanted: String, explicit: Bool, from heads: [RepositoryChainHead], location: String) throws -> RepositoryChainHead {
-        let listing = heads.map { "\($0.chain) (\($0.host), \($0.seq) events)" }.joined(separator: ", ")
-        guard !heads.isEmpty else {
-            throw OperatorError.badInput("\(location) holds no catalog chain", remedy: "check --repo: a repository gets its chain from the first command that records")
+    /// A chain read back, with the hosts it speaks for: the hosts that recorded its events and whose sets it started.
+    struct Chain {
+        var head: RepositoryChainHead
+        var events: [ChainEvent]
+
+        var hosts: Set<String> {
+            Set(events.map(\.host)).union(events.compactMap { event in
+                guard event.type == BackupStarted.type.rawValue else { return nil }
+                return try? JSONFormat.decoder().decode(BackupStarted.self, from: Data(event.payload.utf8)).host
+            })
         }
-        let matches = heads.filter { $0.chain == wanted.lowercased() || $0.host == wanted }
+    }
+
+    private static func choose(_ wanted: String, explicit: Bool, from chains: [Chain], location: String) throws -> Chain {
+        let listing = chains.map { "\($0.head.chain) (\($0.hosts.sorted().joined(separator: ", ")), \($0.head.seq) events)" }
+            .joined(separator: "; ")
+        guard !chains.isEmpty else {
+            throw OperatorError.badInput("\(location) holds no catalog chain",
+                                         remedy: "check --repo: a repository gets a catalog's chain from the first command that records")
+        }
+        let byID = chains.filter { $0.head.chain == wanted.lowercased() }
+        let matches = byID.isEmpty ? chains.filter { $0.hosts.contains(wanted) } : byID
         if matches.count == 1 { return matches[0] }
-        if !explicit && matches.isEmpty && heads.count == 1 { return heads[0] }
+        if !explicit && matches.isEmpty && chains.count == 1 { return chains[0] }
         throw OperatorError.badInput(matches.isEmpty ? "\(location) has no chain of \(wanted); it holds \(listing)"
                                                      : "\(location) holds several chains of \(wanted): \(listing)",
-                                     remedy: "choose one with --chain ID")
+                                     remedy: "choose one with --chain ID or --chain HOST")
     }
 
     /// Derives the file and vault index of every listed set, host by host in ordinal order, from its trees.

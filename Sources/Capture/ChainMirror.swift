@@ -195,7 +195,7 @@ struct ChainLock {
     init(_ catalogPath: String) throws {
         let path = catalogPath + ".chain-lock"
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         guard let handle = FileHandle(forUpdatingAtPath: path) else {
             throw OperatorError.failed("cannot open \(path)", remedy: "make the catalog's folder writable")

@@ -18,7 +18,8 @@ import Testing
             for table in Projector.tables { #expect(try Fixture.rows(copy, table) == Fixture.rows(original, table), "\(table)") }
             // The next event chains onto the copied head, exactly as it would have onto the original's.
             let next = try copy.append(VerifyCompleted(checkedPacks: 1, problems: []))
-            #expect(next.seq == (try original.head()).seq + 1 && next.previousHash.hexString == (try original.head()).hash)
+            let head = try original.head()
+            #expect(next.seq == head.seq + 1 && next.previousHash.hexString == head.hash)
             #expect(try copy.verifyChain().ok)
             #expect(throws: OperatorError.self) { try copy.importChains(own: try original.chainEvents(after: 0), peers: []) }
         }
@@ -39,8 +40,9 @@ import Testing
             #expect(try joined.details(of: set).exports.count == 1 && joined.details(of: set).restores.count == 1)
             #expect(try joined.events() == mine.events())
             let peers = try joined.peerChains()
-            #expect(peers.map(\.chain) == [try theirs.chainID()!] && peers[0].hosts == ["vh3"])
-            #expect(peers[0].head == (try theirs.head()))
+            let theirID = try theirs.chainID(), theirHead = try theirs.head()
+            #expect(peers.map(\.chain) == [theirID] && peers.first?.hosts == ["vh3"])
+            #expect(peers.first?.head == theirHead)
             #expect(try joined.verifyChain().ok)
             // A replay gives the same rows.
             let before = try Projector.tables.map { try Fixture.rows(joined, $0) }
@@ -77,8 +79,10 @@ import Testing
             try catalog.confirm(5, in: "r1")
             try catalog.confirm(3, in: "r1")
             let confirmed = try #require(try catalog.confirmedHead(in: "r1"))
-            #expect(confirmed.seq == 5 && confirmed.chain == (try catalog.chainID()))
-            #expect(confirmed.hash == (try catalog.chainEvent(5))?.hash.hexString)
+            let chain = try catalog.chainID()
+            #expect(confirmed.seq == 5 && confirmed.chain == chain)
+            let fifth = try catalog.chainEvent(5)
+            #expect(confirmed.hash == fifth?.hash.hexString)
         }
     }
 }
