@@ -49,7 +49,7 @@ import Testing
             let triggers = try catalog.read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name")
             }
-            #expect(triggers == ["events_no_delete", "events_no_update"])
+            #expect(triggers == ["events_no_delete", "events_no_update", "peer_events_no_delete", "peer_events_no_update"])
         }
     }
 }

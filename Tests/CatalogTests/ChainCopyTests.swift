@@ -58,7 +58,7 @@ import Testing
             let events = try original.chainEvents(after: 0)
             let target = try Fixture.catalog(dir, name: "b.db")
             var rewritten = events
-            rewritten[2].payload = rewritten[2].payload.replacingOccurrences(of: "0.1.0", with: "6.6.6")
+            rewritten[2].payload = #"{"forged":true,"# + rewritten[2].payload.dropFirst()
             var gap = events
             gap.remove(at: 4)
             for broken in [rewritten, gap, Array(events.dropFirst())] {
