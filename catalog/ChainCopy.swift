@@ -70,6 +70,7 @@ public struct ConfirmedHead: Codable, Sendable, Equatable {
 /// Another host's chain held in this catalog (copied in from the repository).
 public struct PeerChain: Codable, Sendable, Equatable {
     public var chain: String
+    /// The hosts that recorded its events and whose sets it started.
     public var hosts: [String]
     public var events: Int64
     public var head: ChainHead
@@ -128,7 +129,10 @@ extension Catalog {
     public func peerChains() throws -> [PeerChain] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT chain, count(*) AS events, max(seq) AS seq, group_concat(DISTINCT host) AS hosts,
+                SELECT chain, count(*) AS events, max(seq) AS seq,
+                       (SELECT group_concat(h) FROM (SELECT host AS h FROM peer_events AS e WHERE e.chain = p.chain
+                                                     UNION SELECT json_extract(payload, '$.host') FROM peer_events AS s
+                                                     WHERE s.chain = p.chain AND s.type = 'backup.started')) AS hosts,
                        (SELECT hash FROM peer_events AS h WHERE h.chain = p.chain ORDER BY seq DESC LIMIT 1) AS hash
                 FROM peer_events AS p GROUP BY chain ORDER BY chain
                 """).map {

@@ -12,10 +12,18 @@ public enum CatalogFromRepository {
         public var chain: String
         public var host: String
         public var events: Int
+        /// The hosts it speaks for (that recorded its events, whose sets it started).
+        public var hosts: [String]
         /// Other hosts' chains copied in beside it.
-        public var peers: [RepositoryChainHead]
+        public var peers: [Peer]
         public var rebuild: RebuildReport
         public var indexedSets: Int
+    }
+
+    public struct Peer: Codable, Sendable {
+        public var chain: String
+        public var hosts: [String]
+        public var seq: Int64
     }
 
     /// Rebuilds into `catalog`, which must be empty. `select` names the chain to continue (its id or its
@@ -32,7 +40,8 @@ public enum CatalogFromRepository {
         try catalog.importChains(own: own.events, peers: peers.map(\.events))
         try catalog.confirm(own.head.seq, in: repository.config.id)
         let indexed = try await index(catalog, from: repository)
-        return Report(chain: own.head.chain, host: own.head.host, events: own.events.count, peers: peers.map(\.head),
+        return Report(chain: own.head.chain, host: own.head.host, events: own.events.count, hosts: own.hosts.sorted(),
+                      peers: peers.map { Peer(chain: $0.head.chain, hosts: $0.hosts.sorted(), seq: $0.head.seq) },
                       rebuild: try catalog.rebuild(), indexedSets: indexed)
     }
 

@@ -65,8 +65,8 @@ struct CatalogRebuildCommand: AsyncParsableCommand {
         try Self.move(temporary, to: path)
         struct Output: Encodable { let catalog: String; let fromRepository: CatalogFromRepository.Report }
         global.output.emit(Output(catalog: path, fromRepository: report)) {
-            let peers = report.peers.map { "\($0.host) (\($0.seq) events)" }.joined(separator: ", ")
-            return "rebuilt \(path) from \(repo.backend.location): chain \(report.chain) of \(report.host), \(report.events) events"
+            let peers = report.peers.map { "\($0.hosts.joined(separator: "/")) (\($0.seq) events)" }.joined(separator: ", ")
+            return "rebuilt \(path) from \(repo.backend.location): chain \(report.chain) of \(report.hosts.joined(separator: "/")), \(report.events) events"
                 + (peers.isEmpty ? "" : "; other hosts' chains: \(peers)")
                 + "; \(report.rebuild.sets) sets, \(report.rebuild.drills) drills, \(report.rebuild.restores) restores; "
                 + "file index \(report.rebuild.fileIndexRows) rows, vault index \(report.rebuild.vaultIndexRows) rows from \(report.indexedSets) sets"
