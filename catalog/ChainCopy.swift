@@ -82,10 +82,11 @@ extension Catalog {
         try read { db in try String.fetchOne(db, sql: "SELECT uuid FROM events WHERE seq = 1")?.lowercased() }
     }
 
-    /// The events after `seq`, oldest first, as stored.
-    public func chainEvents(after seq: Int64) throws -> [ChainEvent] {
+    /// The events after `seq` (at most `limit` of them), oldest first, as stored.
+    public func chainEvents(after seq: Int64, limit: Int = Int.max) throws -> [ChainEvent] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq", arguments: [seq]).map(ChainEvent.init(row:))
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, Int64(min(limit, Int(Int64.max)))])
+                .map(ChainEvent.init(row:))
         }
     }
 

@@ -33,7 +33,7 @@ public enum ChainMirror {
     public static func upload(_ catalog: Catalog, to repository: Repository, acceptRollback: Bool = false) async throws -> Upload? {
         guard let chain = try catalog.chainID() else { return nil }
         // One upload at a time per catalog: two commands racing could otherwise move the head backwards.
-        let lock = try ChainLock(catalog.path)
+        let lock = try await ChainLock.acquire(catalog.path)
         defer { lock.release() }
         let head = try catalog.head()
         let comparison = try await compare(catalog, with: repository)
@@ -51,16 +51,20 @@ public enum ChainMirror {
                                            ? "check the repository (`valkyrie verify`); once it is trusted again, `valkyrie catalog verify --repair` writes the catalog's events into it"
                                            : "run `valkyrie catalog verify` to see which of the two was rewritten")
         }
-        let events = try catalog.chainEvents(after: comparison.repositoryHead?.seq ?? 0)
-        for start in stride(from: 0, to: events.count, by: segmentSize) {
-            let segment = ChainSegment(chain: chain, events: Array(events[start..<min(start + segmentSize, events.count)]))
-            try await repository.storeChainSegment(chain, try JSONFormat.encoder().encode(segment))
+        // A segment at a time, so a long backlog (a catalog older than this feature) is never all in memory.
+        var last: ChainEvent?, uploaded = 0
+        while true {
+            let events = try catalog.chainEvents(after: last?.seq ?? comparison.repositoryHead?.seq ?? 0, limit: segmentSize)
+            guard !events.isEmpty else { break }
+            try await repository.storeChainSegment(chain, try JSONFormat.encoder().encode(ChainSegment(chain: chain, events: events)))
+            last = events.last
+            uploaded += events.count
         }
-        guard let last = events.last else { return Upload(chain: chain, uploaded: 0, head: head.seq) }
+        guard let last else { return Upload(chain: chain, uploaded: 0, head: head.seq) }
         try await repository.writeChainHead(RepositoryChainHead(chain: chain, host: last.host, seq: last.seq,
                                                                 hash: last.hash.hexString, written: Date()))
         try catalog.confirm(last.seq, in: repository.config.id)
-        return Upload(chain: chain, uploaded: events.count, head: last.seq)
+        return Upload(chain: chain, uploaded: uploaded, head: last.seq)
     }
 
     /// Compares the catalog's chain with its head in the repository. With `deep`, a head that does not match is
@@ -188,11 +192,12 @@ struct ChainSegment: Codable {
     var events: [ChainEvent]
 }
 
-/// An exclusive advisory lock on `<catalog>.chain-lock`, held while one process uploads the chain.
+/// An exclusive advisory lock on `<catalog>.chain-lock`, held while one upload runs (in this or another process).
 struct ChainLock {
     let handle: FileHandle
 
-    init(_ catalogPath: String) throws {
+    /// Waits for the lock without blocking a thread of the cooperative pool (the holder may need one to finish).
+    static func acquire(_ catalogPath: String) async throws -> ChainLock {
         let path = catalogPath + ".chain-lock"
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
@@ -200,11 +205,14 @@ struct ChainLock {
         guard let handle = FileHandle(forUpdatingAtPath: path) else {
             throw OperatorError.failed("cannot open \(path)", remedy: "make the catalog's folder writable")
         }
-        self.handle = handle
-        guard flock(handle.fileDescriptor, LOCK_EX) == 0 else {
-            try? handle.close()
-            throw OperatorError.failed("cannot lock \(path)", remedy: "check the catalog's folder")
+        while flock(handle.fileDescriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                try? handle.close()
+                throw OperatorError.failed("cannot lock \(path)", remedy: "check the catalog's folder")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
+        return ChainLock(handle: handle)
     }
 
     func release() {
