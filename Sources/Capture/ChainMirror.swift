@@ -49,7 +49,7 @@ public enum ChainMirror {
             throw OperatorError.failed("\(repository.backend.location): \(comparison.problem ?? comparison.state.rawValue)",
                                        remedy: comparison.state == .rollback
                                            ? "check the repository (`valkyrie verify`); once it is trusted again, `valkyrie catalog verify --repair` writes the catalog's events into it"
-                                           : "run `valkyrie catalog verify` to see which of the two was rewritten")
+                                           : "run `valkyrie catalog verify` to see which of the two was rewritten; if it is the catalog, `valkyrie catalog rebuild --from-repository --force` makes it again from the repository (the old file is kept)")
         }
         // A segment at a time, so a long backlog (a catalog older than this feature) is never all in memory.
         var last: ChainEvent?, uploaded = 0
