@@ -35,11 +35,12 @@ struct CatalogRebuildCommand: AsyncParsableCommand {
         guard fromRepository else { return try replay() }
         let path = try global.catalogPath()
         let existing = FileManager.default.fileExists(atPath: path)
-        if existing {
+        // With --force the old file is only moved, never opened: a damaged catalog is the case this is for.
+        if existing && !force {
             let current = try Catalog.open(at: path)
             let empty = try current.isEmpty()
             try current.close()
-            if !empty && !force {
+            if !empty {
                 throw OperatorError.badInput("catalog \(path) already has events; rebuilding would replace it",
                                              remedy: "give --force to move it aside (kept as \(path).replaced-TIME), or choose another --catalog")
             }

@@ -58,6 +58,14 @@ import Testing
         let aside = try FileManager.default.contentsOfDirectory(atPath: setup.path).filter { $0.hasPrefix("catalog.db.replaced-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
         #expect(aside.count == 1)
         #expect(try snapshot(setup) == before)
+        // A damaged catalog: refused as it is, replaced with --force (never opened).
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: catalog + suffix) }
+        try Data(repeating: 0x5A, count: 4096).write(to: URL(fileURLWithPath: catalog))
+        let damaged = try setup.run(["catalog", "rebuild", "--from-repository"])
+        #expect(damaged.status == 2, "\(damaged.stderrText)")
+        let replaced = try setup.run(["catalog", "rebuild", "--from-repository", "--force"])
+        #expect(replaced.status == 0, "\(replaced.stderrText)")
+        #expect(try snapshot(setup) == before)
         // The rebuilt catalog continues the chain: the next backup chains on and reaches the repository.
         let next = try setup.run(["backup"])
         #expect(next.status == 0, "\(next.stderrText)")
