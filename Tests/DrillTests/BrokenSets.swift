@@ -112,15 +112,29 @@ struct BrokenSets {
         return (set, vault.name)
     }
 
-    /// The dump taken again without `share_link` (restored into the test server, dropped, dumped).
+    /// The dump taken again without `share_link`.
     func droppedTable() async throws -> SetRecord {
+        try await redumped("dump", sql: "DROP TABLE share_link CASCADE")
+    }
+
+    /// The dump taken again after another Vaulthalla version's migrations: the latest migration's file changed
+    /// (its sha256 pin), and one more applied. The version record still says the good set's version.
+    func otherMigrations() async throws -> SetRecord {
+        try await redumped("migrations", sql: """
+            UPDATE schema_migrations SET sha256 = repeat('0', 64) WHERE filename = (SELECT max(filename) FROM schema_migrations);
+            INSERT INTO schema_migrations (filename, sha256) VALUES ('999_newer.sql', repeat('1', 64));
+            """)
+    }
+
+    /// A set whose dump was restored into the test server, changed by `sql`, and dumped again.
+    func redumped(_ what: String, sql: String) async throws -> SetRecord {
         let pgBin = try DrillFixture.require("VALKYRIE_TEST_PGBIN"), host = try DrillFixture.require("VALKYRIE_TEST_PGHOST")
         let port = DrillFixture.environment["VALKYRIE_TEST_PGPORT"] ?? "5432", user = DrillFixture.environment["VALKYRIE_TEST_PGUSER"] ?? "postgres"
         let (snapshot, _) = try await goodSnapshot()
         guard let dumpNode = try await fixture.repository.node(at: "vaulthalla.dump", in: snapshot.roots[SetLayout.postgres]!) else {
             throw OperatorError.failed("no postgres/vaulthalla.dump")
         }
-        let work = "\(fixture.folder)/dropped"
+        let work = "\(fixture.folder)/redump-\(what)"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         try await fixture.repository.read(dumpNode, offset: 0, length: Int(dumpNode.size)).write(to: URL(fileURLWithPath: "\(work)/in.dump"))
@@ -129,10 +143,10 @@ struct BrokenSets {
         try Subprocess.check("\(pgBin)/createdb", ["-h", host, "-p", port, "-U", user, name])
         defer { _ = try? Subprocess.run("\(pgBin)/dropdb", ["-h", host, "-p", port, "-U", user, "--force", name]) }
         _ = try Subprocess.run("\(pgBin)/pg_restore", ["--no-owner", "--no-privileges", "--dbname=\(server) dbname=\(name)", "\(work)/in.dump"])
-        try Subprocess.check("\(pgBin)/psql", ["-d", "\(server) dbname=\(name)", "-c", "DROP TABLE share_link CASCADE"])
+        try Subprocess.check("\(pgBin)/psql", ["-d", "\(server) dbname=\(name)", "-v", "ON_ERROR_STOP=1", "-c", sql])
         try Subprocess.check("\(pgBin)/pg_dump", ["-Fc", "-Z0", "-f", "\(work)/out.dump", "-d", "\(server) dbname=\(name)"])
         let dump = try Data(contentsOf: URL(fileURLWithPath: "\(work)/out.dump"))
-        return try await derive("dump") { writer, roots in
+        return try await derive(what) { writer, roots in
             try await replacing(SetLayout.postgres, "vaulthalla.dump", in: &roots, writer: writer) { node in
                 try await Self.withContent(node, dump, writer: writer)
             }
