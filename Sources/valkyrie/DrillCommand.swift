@@ -61,7 +61,10 @@ struct DrillCommand: AsyncParsableCommand {
         // The run returns once the interrupted teardown is done; the handler may not have exited yet.
         if let reason = drill.interruption { throw interrupted(reason) }
         global.output.emit(report) { report.markdown }
-        if !report.passed { throw CommandExit(status: .failed) }
+        if !report.passed {
+            global.output.note("drill of \(report.set) FAILED: \(report.checks.filter { !$0.passed }.map(\.name).joined(separator: ", "))")
+            throw CommandExit(status: .failed)
+        }
     }
 }
 

@@ -21,7 +21,8 @@ struct BrokenSets {
     }
 
     /// A new set whose roots are the good set's with `change` applied, committed and recorded in the catalog.
-    func derive(_ what: String, change: (SetWriter, inout [String: Snapshot.Root]) async throws -> Void) async throws -> SetRecord {
+    func derive(_ what: String, version: (inout VersionRecord) -> Void = { _ in },
+                change: (SetWriter, inout [String: Snapshot.Root]) async throws -> Void) async throws -> SetRecord {
         let (snapshot, metadata) = try await goodSnapshot()
         let catalog = try fixture.catalog()
         let record = try catalog.startSet(host: "broken-\(what)", valkyrieVersion: metadata.version.valkyrieVersion,
@@ -35,6 +36,7 @@ struct BrokenSets {
         changed.name = record.name
         changed.host = record.host
         changed.ordinal = record.ordinal
+        version(&changed.version)
         _ = try await writer.commit(metadata: try .init(encoding: changed), roots: roots)
         try catalog.append(BackupCompleted(set: record.id, warnings: ["broken on purpose: \(what)"]))
         return try catalog.requireSet(record.id.uuidString)
@@ -151,6 +153,11 @@ struct BrokenSets {
                 try await Self.withContent(node, dump, writer: writer)
             }
         }
+    }
+
+    /// The good set as an older Valkyrie recorded it: no `schemaMigrations` in its version record.
+    func withoutMigrationPins() async throws -> SetRecord {
+        try await derive("unpinned", version: { $0.schemaMigrations = nil }) { _, _ in }
     }
 
     /// The swtpm state replaced by an empty folder: a new TPM whose seeds never sealed anything.

@@ -10,7 +10,7 @@ import Testing
 /// and swtpm. One after another: each drill starts its own cluster, and the machine is small.
 @Suite(.serialized) struct DrillTests {
     static let shared = Task { try await DrillFixture() }
-    static let testCount = 10
+    static let testCount = 11
     static let finished = Mutex(0)
 
     static func fixture() async throws -> DrillFixture { try await shared.value }
@@ -117,7 +117,8 @@ import Testing
 
     /// `valkyrie drill SET --sample N [--json]` run as the operator would, its scratch folder under a TMPDIR of
     /// its own: exits 1, and leaves no scratch folder and no process (postgres, swtpm) naming that TMPDIR.
-    static func failingDrill(_ set: SetRecord, sample: Int, json: Bool = true) async throws -> (report: DrillReport?, stdout: String) {
+    static func failingDrill(_ set: SetRecord, sample: Int, json: Bool = true) async throws
+        -> (report: DrillReport?, stdout: String, stderr: String) {
         let fixture = try await fixture()
         let tmp = "\(fixture.folder)/tmp-\(set.host)"
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
@@ -129,7 +130,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty, "scratch folder left in \(tmp)")
         #expect(processes(mentioning: tmp).isEmpty, "processes left behind: \(processes(mentioning: tmp))")
         let report = json ? try JSONFormat.decoder().decode(DrillReport.self, from: output) : nil
-        return (report, String(decoding: output, as: UTF8.self))
+        return (report, String(decoding: output, as: UTF8.self), stderr)
     }
 
     @Test("a body whose ciphertext was changed fails the local file check, naming the file; exit 1, nothing left")
@@ -137,7 +138,8 @@ import Testing
         try await Self.counted {
             let (set, path) = try await BrokenSets(fixture: try await Self.fixture()).changedCiphertext()
             // Human output this time: the operator reads which check failed and why.
-            let (_, text) = try await Self.failingDrill(set, sample: 100_000, json: false)
+            let (_, text, stderr) = try await Self.failingDrill(set, sample: 100_000, json: false)
+            #expect(stderr.contains("drill of \(set.name) FAILED: local vault files"), "\(stderr)")
             #expect(text.contains("Verdict: **FAILED**") && text.contains("## FAILED: local vault files"), "\(text)")
             #expect(text.contains("- FAILED: ") && text.contains(path) && text.contains("BLAKE2b-256 of the body differs"), "\(text)")
             for check in ["restore", "database metadata", "key-export coverage", "swtpm unseal", "S3 vault objects"] {
@@ -178,6 +180,15 @@ import Testing
             let first = try #require(try Self.check(report, "database metadata").evidence.first)
             #expect(first.hasPrefix("FAILED: schema_migrations: ") && first.contains("pinned at capture under \(report.vhVersion)")
                     && first.contains("999_newer.sql not applied under"), "\(first)")
+        }
+    }
+
+    @Test("a set whose version record has no migration pins (older Valkyrie) cannot prove its schema: metadata fails")
+    func unpinnedMigrations() async throws {
+        try await Self.counted {
+            let set = try await BrokenSets(fixture: try await Self.fixture()).withoutMigrationPins()
+            let report = try #require(try await Self.failingDrill(set, sample: 1).report)
+            try Self.expectOnly(["database metadata"], failed: report, why: "has no migration pins (made by an older Valkyrie)")
         }
     }
 
