@@ -43,7 +43,10 @@ public final class Drill: Sendable {
         try catalog.append(DrillStarted(drill: id, set: set.id))
         var checks: [CheckResult] = []
         var steps: [DrillReport.Step] = []
-        func step(_ name: String, since start: Date) { steps.append(.init(step: name, seconds: Date().timeIntervalSince(start))) }
+        @discardableResult func step(_ name: String, since start: Date) -> Double {
+            steps.append(.init(step: name, seconds: Date().timeIntervalSince(start)))
+            return steps[steps.count - 1].seconds
+        }
         /// A check's event, and its time as a step (named `stepName` when that is not the check's name).
         func record(_ check: CheckResult, as stepName: String? = nil, timed: Bool = true) throws {
             checks.append(check)
@@ -67,17 +70,19 @@ public final class Drill: Sendable {
             }
             let dump = "\(folder.setFolder)/postgres/vaulthalla.dump"
             step("dump from the repository", since: fetchStart)
+            let dumpBytes = (try? FileManager.default.attributesOfItem(atPath: dump)[.size] as? Int) ?? 0
             let postgres = settings.conninfo.map { ScratchPostgres.database(on: $0, id: id, settings: settings) }
                 ?? ScratchPostgres.cluster(in: folder, settings: settings)
             scratch.withLock { $0.postgres = postgres }
             let serverStart = Date()
             try postgres.start()
-            step("scratch server start", since: serverStart)
+            let serverSeconds = step("scratch server start", since: serverStart)
             let restoreStart = Date()
             let restored = try postgres.restore(dump: dump)
             try record(CheckResult(name: "restore", passed: restored.status == 0,
                                    evidence: (restored.status == 0 ? [] : ["FAILED: pg_restore exited \(restored.status)"]) + restored.errors.prefix(5)
-                                       + ["pg_restore of postgres/vaulthalla.dump into the \(postgres.description)"],
+                                       + ["pg_restore of postgres/vaulthalla.dump (\(dumpBytes) bytes) into the \(postgres.description), "
+                                          + "started in \(String(format: "%.3f", serverSeconds)) s"],
                                    seconds: Date().timeIntervalSince(restoreStart)), as: "pg_restore")
             let database = try VaulthallaDatabase(conninfo: postgres.conninfo)
             databaseVersion = database.connection.serverVersion

@@ -83,6 +83,8 @@ import Testing
             #expect(report.checks.map(\.name) == ["restore", "database metadata", "user, group, role and share records",
                                                   "cost-control policy state", "key-export coverage", "swtpm unseal",
                                                   "local vault files", "S3 vault objects"])
+            let restore = try Self.check(report, "restore")
+            #expect(restore.evidence.contains { $0.contains("bytes) into the ") && $0.contains(", started in ") }, "\(restore.evidence)")
             let metadata = try Self.check(report, "database metadata")
             #expect(metadata.evidence.first { $0.hasPrefix("schema_migrations: ") }?.contains("every filename and sha256 equal") == true,
                     "\(metadata.evidence)")
