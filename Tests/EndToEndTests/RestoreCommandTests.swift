@@ -498,7 +498,13 @@ import Testing
         #expect(sealed.status == 0, "\(sealed.stderrText)")
         try FileManager.default.removeItem(atPath: "\(out)/keys.json")
         let noKey = try fixture.run(restore + ["--keys", "\(out)/keys.json.asc"])
-        #expect(noKey.status == 2 && noKey.stderrText.contains("no secret key") && noKey.stderrText.contains("keys.json.asc"), "\(noKey.stderrText)")
+        Self.expectRefused(noKey, 2, ["no secret key", "keys.json.asc"])
+        // The set's own export, with a keyring that lacks the operator's key (the repository opened by passphrase).
+        let slot = try fixture.run(["key", "add", "--passphrase", "--label", "restore-test"], environment: ["VALKYRIE_NEW_PASSWORD": "restore-test"])
+        #expect(slot.status == 0, "\(slot.stderrText)")
+        let ownExport = try fixture.run(restore, environment: ["GNUPGHOME": strangerHome, "VALKYRIE_PASSWORD": "restore-test"])
+        Self.expectRefused(ownExport, 2, ["no secret key in the GPG keyring", "opens /exports/vault-keys.json.asc of set \(set)",
+                                          "encrypted to", "--keys FILE"])
         #expect(!FileManager.default.fileExists(atPath: "\(out)/target"))
 
         let lacking = "\(out)/other.json"
@@ -506,26 +512,29 @@ import Testing
                       "key_info": Fixture.keyInfo(version: 1)] as [String: Any]]
         try JSONSerialization.data(withJSONObject: other).write(to: URL(fileURLWithPath: lacking))
         let noVault = try fixture.run(restore + ["--keys", lacking])
-        #expect(noVault.status == 2 && noVault.stderrText.contains("holds no key for vault \(file.vault)"), "\(noVault.stderrText)")
+        Self.expectRefused(noVault, 2, ["holds no key for vault \(file.vault)", "it holds: not-\(file.vault)"])
 
         let wrong = "\(out)/wrong.json"
         let wrongKey = [["key": Data(repeating: 9, count: 32).base64EncodedString(), "vault_id": 1, "vault_name": file.vault,
                          "key_info": Fixture.keyInfo(version: file.keyVersion ?? 1)] as [String: Any]]
         try JSONSerialization.data(withJSONObject: wrongKey).write(to: URL(fileURLWithPath: wrong))
         let gcm = try fixture.run(restore + ["--keys", wrong])
-        #expect(gcm.status == 1 && gcm.stderrText.contains(file.path) && gcm.stderrText.contains("nothing was written"), "\(gcm.stderrText)")
+        Self.expectRefused(gcm, 1, ["vault \(file.vault) \(file.path) in set \(set)", "opens the body", "nothing was written"])
         #expect(!FileManager.default.fileExists(atPath: "\(out)/target"), "no partial plaintext, no staging folder")
 
         try Data("a file".utf8).write(to: URL(fileURLWithPath: "\(out)/plain"))
         let notWritable = try fixture.run(["restore", "--vault", file.vault, "--set", set, file.path, "--to", "\(out)/plain/sub"])
-        #expect(notWritable.status == 2 && notWritable.stderrText.contains("\(out)/plain/sub"), "\(notWritable.stderrText)")
+        Self.expectRefused(notWritable, 2, ["target \(out)/plain/sub is not writable"])
+        Self.expectRefused(try fixture.run(["restore", "\(set):/etc/vaulthalla", "--to", "/proc/valkyrie-restore-test"]), 2,
+                           ["target /proc/valkyrie-restore-test is not writable"])
         let rawNotWritable = try fixture.run(["restore", "\(set):/etc/vaulthalla", "--to", "\(out)/plain"])
-        #expect(rawNotWritable.status == 2 && rawNotWritable.stderrText.contains("is not a folder"))
+        Self.expectRefused(rawNotWritable, 2, ["target \(out)/plain is not a folder"])
+        #expect(try String(contentsOfFile: "\(out)/plain", encoding: .utf8) == "a file")
 
         let ok = try fixture.run(restore)
         #expect(ok.status == 0, "\(ok.stderrText)")
         let exists = try fixture.run(restore)
-        #expect(exists.status == 2 && exists.stderrText.contains("exists"))
+        Self.expectRefused(exists, 2, ["target \(out)/target/\((file.path as NSString).lastPathComponent) exists", "--overwrite"])
     }
 
     @Test("keys extract: re-encrypted to a recipient by default; plaintext only when asked, 0600, with a warning; events")
