@@ -59,7 +59,7 @@ public enum VaultRestore {
             summary.bytes = Int64(opened.plaintext.count)
             summary.keyVersion = opened.keyVersion
             summary.staleRecordedVersion = opened.staleRecordedVersion
-            digest = "blake2b:" + (entry.contentHash ?? "")
+            digest = entry.contentHash.map { "blake2b:" + $0 } ?? entry.version
         } else if let entry, entry.kind != .directory {
             throw OperatorError.badInput("vault \(vault) \(path) in set \(source.set.name) is a \(entry.kind.rawValue), not a file or folder",
                                          remedy: "restore the folder holding it")
