@@ -96,14 +96,16 @@ import Testing
             return (tag, hash)
         }
 
-        /// A file with an xattr, another owner, mode and time, and a symlink, for the raw restores to keep.
+        /// A file with an xattr, another owner, mode and time, a second hard link to it, and a symlink, for the raw
+        /// restores to keep.
         static func addRawMetadata(_ host: BackupCommandTests.LabHost) throws {
             let etc = "\(host.root)/etc/vaulthalla"
             try Data("kept as it was\n".utf8).write(to: URL(fileURLWithPath: "\(etc)/owned.txt"))
             for (tool, arguments) in [("chown", ["1234:2345", "\(etc)/owned.txt"]), ("chmod", ["0640", "\(etc)/owned.txt"]),
                                       ("setfattr", ["-n", "user.valkyrie-test", "-v", "restored with the file", "\(etc)/owned.txt"]),
                                       ("touch", ["-h", "-d", "2025-03-04 05:06:07.123456789", "\(etc)/owned.txt"]),
-                                      ("ln", ["-s", "config.yaml", "\(etc)/config-link.yaml"])] {
+                                      ("ln", ["-s", "config.yaml", "\(etc)/config-link.yaml"]),
+                                      ("ln", ["\(etc)/owned.txt", "\(etc)/owned-hard-link.txt"])] {
                 let result = try Subprocess.run(tool, arguments)
                 guard result.status == 0 else { throw OperatorError.failed("\(tool): \(result.stderrText)") }
             }
@@ -248,10 +250,10 @@ import Testing
         #expect(unknownVault.status == 2 && unknownVault.stderrText.contains("has no vault no-such-vault"))
     }
 
-    /// Every entry below `root` as `path type mode uid gid mtime(ns) size link-target`, then every xattr (symlinks'
-    /// own), with `root` cut off: what a raw restore must keep.
+    /// Every entry below `root` as `path type mode uid gid mtime(ns) size links link-target`, then every xattr
+    /// (symlinks' own), with `root` cut off: what a raw restore must keep.
     static func tree(_ root: String, leaving excluded: [String] = []) throws -> [String] {
-        let listing = try Subprocess.run("find", [root, "-mindepth", "1", "-printf", "%P %y %m %U %G %T@ %s %l\n"])
+        let listing = try Subprocess.run("find", [root, "-mindepth", "1", "-printf", "%P %y %m %U %G %T@ %s %n %l\n"])
         #expect(listing.status == 0, "\(listing.stderrText)")
         let attributes = try Subprocess.run("getfattr", ["-R", "-h", "-d", "-m", "-", "--absolute-names", root])
         let lines = listing.stdoutText.split(separator: "\n").map(String.init)
@@ -292,6 +294,10 @@ import Testing
         #expect(folder.status == 0, "\(folder.stderrText)")
         #expect(try Self.tree("\(out)/vaulthalla") == Self.tree("\(fixture.host.root)/etc/vaulthalla"))
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(out)/vaulthalla/config-link.yaml")) == "config.yaml")
+        let inodes = try ["owned.txt", "owned-hard-link.txt"].map {
+            try FileManager.default.attributesOfItem(atPath: "\(out)/vaulthalla/\($0)")[.systemFileNumber] as? Int
+        }
+        #expect(inodes[0] != nil && inodes[0] == inodes[1], "hard links stay one file")
 
         // S3 objects carry their user metadata as xattrs; the folder comes back whole.
         let s3 = try fixture.run(["restore", "\(set):/s3", "--to", out])
