@@ -4,8 +4,8 @@ import Synchronization
 import Testing
 
 /// find, history, ls, diff, restore (raw, vault, full), keys extract and restore-plan against real sets: a tiny lab
-/// host backed up, changed for a day and backed up again, then given raw metadata to keep (an xattr, a symlink,
-/// another owner) and two damaged vault bodies, and backed up a third time. One host and repository for the suite
+/// host backed up, changed for a day and backed up again, then given raw metadata to keep (an xattr, a symlink, a
+/// hard link, another owner) and two damaged vault bodies, and backed up a third time. One host and repository for the suite
 /// (tests only read them, bar the events they append), destroyed after the last test.
 @Suite(.serialized) struct RestoreCommandTests {
     static let environment = ProcessInfo.processInfo.environment
