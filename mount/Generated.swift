@@ -14,7 +14,7 @@ extension MountFilesystem {
         drills/                 restore drill reports (.md and .json)
 
         Inside a set:
-          set.json              what the set is: versions, TPM mode, recipient, warnings, last drill
+          set.json              what the set is: versions, TPM mode, recipient, coherence, last drill
           postgres/             vaulthalla.dump (pg_dump -Fc) and its pg_restore --list table of contents
           etc/vaulthalla/  var/lib/vaulthalla/  var/lib/swtpm/vaulthalla/   as captured (owners, modes)
           exports/  keys/<vault>.json.asc   armored key exports (root only; copy one out to restore a key)
@@ -40,6 +40,8 @@ extension MountFilesystem {
             "exports": set.details.exports.map { ["export": $0.export, "vaults": $0.vaults, "recipients": $0.recipients] as [String: Any] },
         ]
         if let finished = record.finishedAt { document["finished_at"] = UTCTime.string(finished) }
+        // The backup's coherence check of the vault index against the bodies: its mismatches are the set's own warnings.
+        document["coherence"] = ["result": record.warnings.isEmpty ? "coherent" : "mismatches", "mismatches": record.warnings] as [String: Any]
         if let last = drills.last {
             var drill: [String: Any] = ["id": last.id.uuidString, "status": last.status.rawValue, "passed": last.passed,
                                         "failed": last.failed, "started_at": UTCTime.string(last.startedAt)]

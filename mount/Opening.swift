@@ -120,12 +120,14 @@ extension MountFilesystem {
         }
         let repository = self.repository
         let sealed = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
-        let opened: VaultKeyring.Opened
-        do { opened = try keyring.open(body: sealed, encryptionIV: entry.iv, recordedVersion: entry.keyVersion) } catch {
+        var ring = keyring
+        var opened = try? ring.open(body: sealed, encryptionIV: entry.iv, recordedVersion: entry.keyVersion)
+        if opened == nil { opened = try openWithEarlierExports(&ring, set: set, vault: vault, body: sealed, entry: entry) }
+        guard let opened else {
             // A body matching its recorded hash is intact: what is missing is its key version (a key rotated out
             // of the export), which is a matter of access, not damage.
             if let hash = entry.contentHash, ContentHash.hex(of: sealed) == hash {
-                log("\(name): its key version is not in the set's key export (versions \(keyring.keys.keys.sorted().map(String.init).joined(separator: ", "))); use --keys FILE with an export that holds it")
+                log(missingVersion(name, set: set, vault: vault, entry: entry, holds: ring.keys.keys.sorted()))
                 throw FUSEError(EACCES)
             }
             log("\(name): no key version of vault \(vault) verifies this body and it does not match its recorded hash: it is damaged; run `valkyrie verify --read-data`")
@@ -133,6 +135,37 @@ extension MountFilesystem {
         }
         plaintext.insert(opened.plaintext, for: entry.node)
         return .plaintext(opened.plaintext, set: set.id, file: file)
+    }
+
+    /// Each export holds only the key versions current when it was taken: a body still on an older version is
+    /// opened with the exports of the host's earlier sets (newest first), as restore does. Only with `--unlock`:
+    /// a `--keys` file is the one export there is.
+    private func openWithEarlierExports(_ ring: inout VaultKeyring, set: SetInfo, vault: String, body: Data,
+                                        entry: VaultEntry) throws -> VaultKeyring.Opened? {
+        guard case .gpg = keys.source else { return nil }
+        let earlier = try catalog.sets(host: set.record.host).filter { $0.ordinal < set.record.ordinal }.sorted { $0.ordinal > $1.ordinal }
+        for other in earlier {
+            guard let older = try? keys.keyring(vault: vault, set: other.id, encryptedExport: { try self.exportBytes(self.info(other.id)) })
+            else { continue }
+            let added = older.keys.filter { ring.keys[$0.key] == nil }
+            guard !added.isEmpty else { continue }
+            ring.keys.merge(added) { current, _ in current }
+            if let opened = try? ring.open(body: body, encryptionIV: entry.iv, recordedVersion: entry.keyVersion) { return opened }
+        }
+        return nil
+    }
+
+    /// The log line for an intact body whose key version no export given to the mount holds: which file, which
+    /// version, and what the operator can do.
+    private func missingVersion(_ name: String, set: SetInfo, vault: String, entry: VaultEntry, holds: [Int]) -> String {
+        let held = holds.map(String.init).joined(separator: ", ")
+        let needed = entry.keyVersion.map { holds.contains($0) ? "a key version other than the recorded \($0)" : "key version \($0)" }
+            ?? "a key version the vault index does not record"
+        let source = if case .gpg = keys.source { "the set's key export and those of the host's earlier sets hold" } else { "the --keys file holds" }
+        return "\(name): the body is intact but encrypted with \(needed) of vault \(vault); \(source) only version \(held). "
+            + "Mount with --keys FILE naming an export that holds it (a `vh vault keys export` taken before the rotation), "
+            + "or restore the set in full (`valkyrie restore \(set.record.name) --full --root DIR`): Vaulthalla keeps retired keys "
+            + "in vault_keys_trashed and reads the file itself"
     }
 
     /// The set's armored export of every vault key.
