@@ -45,12 +45,16 @@ final class MountAudit: Sendable {
         _ = opened.withLock { $0.insert(key) }
     }
 
-    func plaintextRead(set: UUID, file: String, bytes: Int) {
+    /// A vault file opened in plaintext counts as read (an empty one is never read at all).
+    func plaintextOpened(set: UUID, file: String) {
         plaintext.withLock { tally in
             tally.files.insert("\(set.uuidString)\(file)")
             tally.sets.insert(set)
-            tally.bytes += Int64(bytes)
         }
+    }
+
+    func plaintextRead(bytes: Int) {
+        plaintext.withLock { $0.bytes += Int64(bytes) }
     }
 
     /// The summary event, if anything was read in plaintext.

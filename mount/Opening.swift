@@ -48,6 +48,7 @@ extension MountFilesystem {
         default:
             throw FUSEError(EISDIR)
         }
+        if case let .plaintext(_, set, file) = state { audit.plaintextOpened(set: set, file: file) }
         let handle = handles.withLock { table in
             let handle = table.next
             table.next += 1
@@ -64,9 +65,9 @@ extension MountFilesystem {
             return Self.slice(data, offset: offset, size: size)
         case let .content(node, progress):
             return try reader.read(node, progress: progress, offset: offset, size: size)
-        case let .plaintext(data, set, file):
+        case let .plaintext(data, _, _):
             let slice = Self.slice(data, offset: offset, size: size)
-            audit.plaintextRead(set: set, file: file, bytes: slice.count)
+            audit.plaintextRead(bytes: slice.count)
             return slice
         }
     }

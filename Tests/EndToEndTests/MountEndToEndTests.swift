@@ -171,9 +171,11 @@ import Testing
                 #expect(compared.status == 0, "\(item)/\(relative): \(compared.stderrText)")
             }
         }
-        for sealed in try FileManager.default.contentsOfDirectory(atPath: "\(set)/var/lib/vaulthalla") where sealed.hasPrefix(".sealed_") {
-            #expect(try Subprocess.check("stat", ["-c", "%a %u %g", "\(set)/var/lib/vaulthalla/\(sealed)"]).stdoutText == "400 0 0\n")
-        }
+        // Vaulthalla's sealed secrets (`.sealed_<name>.blob/`) are key material all the way down: root only.
+        let sealed = try Subprocess.check("sh", ["-c", "cd \"$1\" && find .sealed_* -printf '%y %m %U %G\\n' | sort | uniq -c",
+                                                 "sh", "\(set)/var/lib/vaulthalla"]).stdoutText
+        #expect(sealed.split(separator: "\n").map { $0.split(separator: " ").dropFirst().joined(separator: " ") }.sorted()
+                == ["d 500 0 0", "f 400 0 0"], "\(sealed)")
 
         // The 256 MiB file, eight readers at once, cold: identical bytes for each.
         let big = "\(set)/var/lib/vaulthalla/large upload.bin"
@@ -209,15 +211,17 @@ import Testing
 
         // s3/<vault>/<key>: the objects as the S3 server holds them, their user metadata as user.* xattrs.
         let endpoint = try #require(Self.environment["VALKYRIE_TEST_S3_ENDPOINT"])
+        let signed = ["--aws-sigv4", "aws:amz:\(Self.environment["AWS_DEFAULT_REGION"] ?? "us-east-1"):s3",
+                      "--user", "\(Self.environment["AWS_ACCESS_KEY_ID"]!):\(Self.environment["AWS_SECRET_ACCESS_KEY"]!)"]
         let objects = files.filter { $0.bucket != nil }
         #expect(!objects.isEmpty)
         for object in objects {
             let key = String(object.path.dropFirst())
             let url = "\(endpoint)/\(object.bucket!)/\(key.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)"
-            let fetched = try Subprocess.check("curl", ["-sf", url]).stdout
+            let fetched = try Subprocess.check("curl", ["-sf"] + signed + [url]).stdout
             let served = "\(set)/s3/\(object.vault)/\(key)"
             #expect(try Data(contentsOf: URL(fileURLWithPath: served)) == fetched, "\(served)")
-            let headers = try Subprocess.check("curl", ["-sfI", url]).stdoutText.split(separator: "\r\n")
+            let headers = try Subprocess.check("curl", ["-sfI"] + signed + [url]).stdoutText.split(separator: "\r\n")
             let metadata = headers.compactMap { line -> String? in
                 let parts = line.split(separator: ":", maxSplits: 1)
                 guard parts.count == 2, parts[0].lowercased().hasPrefix("x-amz-meta-") else { return nil }
@@ -288,12 +292,22 @@ import Testing
             read += 1
         }
 
-        // SIGTERM unmounts cleanly; the log named each refused file, its key version and what to do.
+        // SIGTERM unmounts cleanly, even with a file held open and a shell's working directory in the mount (they
+        // lose access); the log named each refused file, its key version and what to do.
+        let holders = [try Subprocess.start("sh", ["-c", "exec sleep 300 < \"$1\"", "sh", "\(set)/etc/vaulthalla/config.yaml"]),
+                       try Subprocess.start("sh", ["-c", "cd \"$1\" && exec sleep 300", "sh", "\(set)/etc/vaulthalla"])]
+        defer { for holder in holders { holder.signal(SIGKILL); _ = holder.wait() } }
+        for holder in holders {
+            for _ in 0..<600 where (try? String(contentsOfFile: "/proc/\(holder.pid)/comm", encoding: .utf8)) != "sleep\n" {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
         stopped = true
         mounted.signal(SIGTERM)
         let ended = try await onThread { mounted.wait() }
         #expect(ended.status == 0, "\(ended.stderr)")
         #expect(try !Self.isMounted(fixture.mountpoint))
+        #expect(ended.stderr.contains("still in use"), "\(ended.stderr)")
         for file in refused {
             let line = ended.stderr.split(separator: "\n").first { $0.contains("vaults/\(file.vault)\(file.path):") }
             #expect(line?.contains("key version \(file.recordedVersion!) of vault \(file.vault)") == true
