@@ -151,7 +151,7 @@ final class LabSet: @unchecked Sendable {
 
     /// Stores the image as a new set and records and indexes it; `startedAt` must differ by a second between sets.
     @discardableResult
-    func addSet(startedAt: Date = Date()) async throws -> SetRecord {
+    func addSet(startedAt: Date = Date(), warnings: [String] = []) async throws -> SetRecord {
         let writer = try await repository.beginSet()
         var roots: [String: Snapshot.Root] = [:]
         for root in Self.treeRoots { roots[root] = .tree(try await writer.storeDirectory(at: original(root)).tree) }
@@ -168,7 +168,7 @@ final class LabSet: @unchecked Sendable {
         }
         try catalog.append(ExportRecorded(set: set.id, export: "vault-keys", recipients: [recipient], vaults: ["alpha", "beta"],
                                           digest: "", size: 0))
-        try catalog.append(BackupCompleted(set: set.id))
+        try catalog.append(BackupCompleted(set: set.id, warnings: warnings))
         let completed = try catalog.requireSet(set.id.uuidString)
         let contents = SnapshotContents(repository: repository)
         contents.register(completed, snapshot: snapshot.snapshot)
