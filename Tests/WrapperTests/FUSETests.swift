@@ -87,6 +87,25 @@ private func withMount(allowOther: Bool = false, _ body: (String, MemoryFilesyst
     try body(mountpoint, filesystem)
 }
 
+/// A mount of `MemoryFilesystem` in a new folder (the caller removes it), served on a thread of its own until
+/// `run` returns, which signals `finished`.
+private func serveOnAThread(handleSignals: Bool) throws -> (String, FUSEMount, DispatchSemaphore) {
+    let mountpoint = FileManager.default.temporaryDirectory.appendingPathComponent("fuse-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+    do {
+        let mount = try FUSEMount(MemoryFilesystem(), at: mountpoint)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            try? mount.run(threads: 4, handleSignals: handleSignals)
+            finished.signal()
+        }
+        return (mountpoint, mount, finished)
+    } catch {
+        try? FileManager.default.removeItem(atPath: mountpoint)
+        throw error
+    }
+}
+
 @Suite(.serialized) struct FUSETests {
     @Test func listsReadsAndStatsThroughTheKernel() throws {
         try withMount { root, filesystem in
@@ -150,15 +169,8 @@ private func withMount(allowOther: Bool = false, _ body: (String, MemoryFilesyst
     }
 
     @Test func aSignalEndsTheLoopAndUnmounts() throws {
-        let mountpoint = FileManager.default.temporaryDirectory.appendingPathComponent("fuse-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        let (mountpoint, mount, finished) = try serveOnAThread(handleSignals: true)
         defer { try? FileManager.default.removeItem(atPath: mountpoint) }
-        let mount = try FUSEMount(MemoryFilesystem(), at: mountpoint)
-        let finished = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            try? mount.run(threads: 4, handleSignals: true)
-            finished.signal()
-        }
         #expect(try Subprocess.check("cat", ["\(mountpoint)/hello.txt"]).stdoutText == "hello\n")
         // Sent to the process, so any thread may take it; no request follows to wake the loop.
         kill(getpid(), SIGTERM)
@@ -171,15 +183,8 @@ private func withMount(allowOther: Bool = false, _ body: (String, MemoryFilesyst
     /// The root cause of a mount that outlived its unmount: a lazy detach leaves the kernel's connection (and the
     /// loop serving it) alive for as long as anyone holds a file or a working directory in the mount.
     @Test func anUnmountWhileTheMountIsInUseStillEndsTheLoop() throws {
-        let mountpoint = FileManager.default.temporaryDirectory.appendingPathComponent("fuse-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        let (mountpoint, mount, finished) = try serveOnAThread(handleSignals: false)
         defer { try? FileManager.default.removeItem(atPath: mountpoint) }
-        let mount = try FUSEMount(MemoryFilesystem(), at: mountpoint)
-        let finished = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            try? mount.run(threads: 4)
-            finished.signal()
-        }
         let holders = [try Subprocess.start("sh", ["-c", "exec sleep 300 < \"$1\"", "sh", "\(mountpoint)/hello.txt"]),
                        try Subprocess.start("sh", ["-c", "cd \"$1\" && exec sleep 300", "sh", "\(mountpoint)/sub dir"])]
         defer { for holder in holders { holder.signal(SIGKILL); _ = holder.wait() } }
