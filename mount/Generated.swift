@@ -48,12 +48,22 @@ extension MountFilesystem {
             if let finished = last.finishedAt { drill["finished_at"] = UTCTime.string(finished) }
             document["last_drill"] = drill
         }
-        if let version = try fileEntry("/valkyrie/version.json", in: set), let node = try resolve(version) {
-            let repository = self.repository
-            let bytes = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
-            document["version"] = (try? JSONSerialization.jsonObject(with: bytes)) ?? String(decoding: bytes, as: UTF8.self)
-        }
+        if let version = try versionRecord(set) { document["version"] = version }
         return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) + Data("\n".utf8)
+    }
+
+    /// The set's `valkyrie/version.json` as JSON (as text if it does not parse), nil when the set has none.
+    func versionRecord(_ set: SetInfo) throws -> Any? {
+        guard let version = try fileEntry("/valkyrie/version.json", in: set), let node = try resolve(version) else { return nil }
+        let repository = self.repository
+        let bytes = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
+        return (try? JSONSerialization.jsonObject(with: bytes)) ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The key version a vault's export in this set holds, from the version record (0 when it does not say).
+    func exportedKeyVersion(of vault: String, in set: SetInfo) -> Int {
+        let vaults = ((try? versionRecord(set)) as? [String: Any])?["vaults"] as? [[String: Any]]
+        return vaults?.first { $0["name"] as? String == vault }?["currentKeyVersion"] as? Int ?? 0
     }
 
     func drillReport(set id: UUID, drill: UUID, json: Bool) throws -> Data {

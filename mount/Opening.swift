@@ -37,7 +37,8 @@ extension MountFilesystem {
             if set.isKeyMaterial(path) {
                 let vault = path.hasPrefix("/keys/") && path.hasSuffix(".json.asc")
                     ? String(path.dropFirst("/keys/".count).dropLast(".json.asc".count)) : nil
-                do { try audit.keyMaterialOpened(set: set.details, path: path, vault: vault) } catch {
+                let version = vault.map { exportedKeyVersion(of: $0, in: set) } ?? 0
+                do { try audit.keyMaterialOpened(set: set.details, path: path, vault: vault, keyVersion: version) } catch {
                     log("\(set.record.name)\(path): cannot record the key-extracted event (\(error)); key material is served only once recorded")
                     throw FUSEError(EIO)
                 }

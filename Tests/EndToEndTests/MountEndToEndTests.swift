@@ -315,8 +315,14 @@ import Testing
         }
 
         // The catalog: key material opened is recorded; plaintext reads are one summary at unmount.
-        let extracted = try fixture.events("key.extracted").compactMap { $0["vault"] as? String }
-        #expect(Set(extracted).isSuperset(of: Set(all.compactMap { $0["vault_name"] as? String }).union(["/exports/vault-keys.json.asc"])), "\(extracted)")
+        let extracted = try fixture.events("key.extracted")
+        #expect(extracted.contains { $0["vault"] as? String == "/exports/vault-keys.json.asc" }, "\(extracted)")
+        for entry in all {
+            // keys/<vault>.json.asc names the vault and the key version it holds.
+            let version = (entry["key_info"] as? [String: Any])?["key_version"] as? Int
+            #expect(extracted.contains { $0["vault"] as? String == entry["vault_name"] as? String && $0["keyVersion"] as? Int == version },
+                    "\(entry["vault_name"] ?? "?") v\(version ?? 0): \(extracted)")
+        }
         let summaries = try fixture.events("mount.plaintext-read")
         #expect(summaries.count == 1)
         #expect(summaries.first?["files"] as? Int == read, "\(summaries)")
