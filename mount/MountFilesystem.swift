@@ -19,6 +19,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
     let keys: VaultKeyStore
     /// Decrypted vault bodies; every byte is overwritten when one leaves (eviction, or unmount).
     let plaintext: SizeBoundedCache<String>
+    let decryptions = BodyDecryptions()
     let audit: MountAudit
     let inodes = InodeTable()
     let log: @Sendable (String) -> Void

@@ -102,6 +102,12 @@ extension MountFilesystem {
         }
         let file = "/vaults/\(vault)\(path)"
         if let cached = plaintext[entry.node] { return .plaintext(cached, set: set.id, file: file) }
+        let data = try decryptions.run(entry.node) { try decrypt(entry, set: set, vault: vault, name: name) }
+        return .plaintext(data, set: set.id, file: file)
+    }
+
+    /// Reads the body and opens it with the vault's keys, into the plaintext cache.
+    private func decrypt(_ entry: VaultEntry, set: SetInfo, vault: String, name: String) throws -> Data {
         let keyring: VaultKeyring?
         do {
             keyring = try keys.keyring(vault: vault, set: set.id) { try self.exportBytes(set) }
@@ -136,7 +142,7 @@ extension MountFilesystem {
             throw FUSEError(EIO)
         }
         plaintext.insert(opened.plaintext, for: entry.node)
-        return .plaintext(opened.plaintext, set: set.id, file: file)
+        return opened.plaintext
     }
 
     /// Each export holds only the key versions current when it was taken: a body still on an older version is

@@ -31,6 +31,11 @@ import Testing
                 if (try? Subprocess.run("cmp", [big, "\(root)/\(lab.aliases["/big.bin"]!)"]))?.status != 0 { failures.withLock { $0 += 1 } }
             }
             #expect(failures.withLock { $0 } == 0)
+            // And eight of its vault name at once: one decryption, shared by every open that arrives during it.
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                if (try? Subprocess.run("cmp", [big, "\(root)/vaults/alpha/big.bin"]))?.status != 0 { failures.withLock { $0 += 1 } }
+            }
+            #expect(failures.withLock { $0 } == 0)
 
             // Names, types and sizes of every root; owners and modes as captured outside key material.
             var expectedCount = 0
