@@ -331,6 +331,9 @@ import Testing
         let keysFile = "\(fixture.host.folder)/keys.json"
         try Subprocess.check("\(fixture.root)/bin/vh", ["vault", "keys", "export", "all", "--output", keysFile])
         let withFile = try await fixture.mount(["--keys", keysFile])
+        // Without --allow-other no other user gets in at all.
+        let outsider = try asNobody(["ls", "\(fixture.mountpoint)/sets"])
+        #expect(outsider.status != 0 && outsider.stderrText.contains("Permission denied"), "\(outsider.stderrText)")
         let staleFile = try #require(files.first { file in
             file.recordedVersion != nil && file.recordedVersion != file.currentVersion && !file.trashedVersions.isEmpty
                 && !refused.contains { $0.path == file.path && $0.vault == file.vault }
