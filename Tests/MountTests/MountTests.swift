@@ -65,9 +65,9 @@ import Testing
             #expect(sealed == "400 0\n")
 
             // The whole tree: the roots, the 2 file roots, 5 folders above roots (etc, var, var/lib, var/lib/swtpm,
-            // valkyrie), the set folder, set.json, vaults/ with 2 vaults and their 7 entries, and the top level
+            // valkyrie), the set folder, set.json, vaults/ with 2 vaults and their 8 entries, and the top level
             // (root, README.txt, sets, incomplete, hosts, hosts/labhost, its link, drills, latest).
-            expectedCount += 2 + 5 + 1 + 1 + 1 + 2 + 7 + 9
+            expectedCount += 2 + 5 + 1 + 1 + 1 + 2 + 8 + 9
             #expect(try Subprocess.check("sh", ["-c", "find '\(mount.path)' | wc -l"]).stdoutText == "\(expectedCount)\n")
 
             // Plaintext of vault files: current key, stale recorded key version, empty-IV body, an S3 object.
@@ -114,7 +114,7 @@ import Testing
         let report = "sets/\(set.name)/vaults/alpha/docs/report.txt"
         var inode = ""
         try await TestMount.with(lab) { mount in
-            #expect(try Subprocess.check("ls", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs"]).stdoutText == "old.txt\nreport.txt\nstale.txt\n")
+            #expect(try Subprocess.check("ls", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs"]).stdoutText == "damaged.txt\nold.txt\nreport.txt\nstale.txt\n")
             #expect(try Subprocess.check("stat", ["-c", "%s", "\(mount.path)/\(report)"]).stdoutText
                     == "\(lab.plaintexts["alpha/docs/report.txt"]!.count)\n")
             let denied = try Subprocess.run("cat", ["\(mount.path)/\(report)"])
@@ -132,6 +132,11 @@ import Testing
             // A body on a key version the export lacks is intact: refused as access, not damage.
             let old = try Subprocess.run("cat", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs/old.txt"])
             #expect(old.status != 0 && old.stderrText.contains("Permission denied"))
+            // A damaged body is EIO, and the log says how to find out more.
+            let damaged = try Subprocess.run("cat", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs/damaged.txt"])
+            #expect(damaged.status != 0 && damaged.stderrText.contains("Input/output error"), "\(damaged.stderrText)")
+            #expect(mount.log.contains { $0.contains("/vaults/alpha/docs/damaged.txt: no key version of vault alpha verifies this body")
+                                         && $0.contains("valkyrie verify --read-data") })
             #expect(mount.log.contains { $0.contains("/vaults/alpha/docs/old.txt: the body is intact but encrypted with key version 1 of vault alpha; "
                                                      + "the --keys file holds only version 2") && $0.contains("--keys FILE") })
         }
