@@ -170,7 +170,8 @@ extension MountFilesystem {
         let needed = entry.keyVersion.map { holds.contains($0) ? "a key version other than the recorded \($0)" : "key version \($0)" }
             ?? "a key version the vault index does not record"
         let source = if case .gpg = keys.source { "the set's key export and those of the host's earlier sets hold" } else { "the --keys file holds" }
-        return "\(name): the body is intact but encrypted with \(needed) of vault \(vault); \(source) only version \(held). "
+        return "\(name): the body is intact but encrypted with \(needed) of vault \(vault); \(source) only "
+            + "\(holds.count == 1 ? "version" : "versions") \(held). "
             + "Mount with --keys FILE naming an export that holds it (a `vh vault keys export` taken before the rotation), "
             + "or restore the set in full (`valkyrie restore \(set.record.name) --full --root DIR`): Vaulthalla keeps retired keys "
             + "in vault_keys_trashed and reads the file itself"

@@ -62,7 +62,7 @@ import Testing
         /// Starts `valkyrie mount` and waits until the kernel lists the mount.
         func mount(_ flags: [String]) async throws -> RunningProcess {
             let process = try setup.start(["mount", mountpoint] + flags)
-            for _ in 0..<600 {
+            for _ in 0..<3000 {
                 if try MountEndToEndTests.isMounted(mountpoint) { return process }
                 if kill(process.pid, 0) != 0 { break }
                 try await Task.sleep(for: .milliseconds(100))
@@ -273,7 +273,7 @@ import Testing
         let rotated = try #require((try Self.json(day.stdout) as? [String: Any])?["rotatedVaults"] as? [String])
         let second = try fixture.backup()
         var latest = ""
-        for _ in 0..<100 where latest != "sets/\(second)\n" {
+        for _ in 0..<300 where latest != "sets/\(second)\n" {
             try await Task.sleep(for: .milliseconds(200))
             latest = try Subprocess.check("readlink", ["\(fixture.mountpoint)/latest"]).stdoutText
         }
@@ -298,7 +298,7 @@ import Testing
                        try Subprocess.start("sh", ["-c", "cd \"$1\" && exec sleep 300", "sh", "\(set)/etc/vaulthalla"])]
         defer { for holder in holders { holder.signal(SIGKILL); _ = holder.wait() } }
         for holder in holders {
-            for _ in 0..<600 where (try? String(contentsOfFile: "/proc/\(holder.pid)/comm", encoding: .utf8)) != "sleep\n" {
+            for _ in 0..<2400 where (try? String(contentsOfFile: "/proc/\(holder.pid)/comm", encoding: .utf8)) != "sleep\n" {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
@@ -331,6 +331,8 @@ import Testing
         let keysFile = "\(fixture.host.folder)/keys.json"
         try Subprocess.check("\(fixture.root)/bin/vh", ["vault", "keys", "export", "all", "--output", keysFile])
         let withFile = try await fixture.mount(["--keys", keysFile])
+        var fileStopped = false
+        defer { if !fileStopped { withFile.signal(SIGKILL); _ = withFile.wait() } }
         // Without --allow-other no other user gets in at all.
         let outsider = try asNobody(["ls", "\(fixture.mountpoint)/sets"])
         #expect(outsider.status != 0 && outsider.stderrText.contains("Permission denied"), "\(outsider.stderrText)")
@@ -342,6 +344,7 @@ import Testing
         #expect(opened.status == 0 && opened.stdoutText.hasPrefix(staleFile.sha256))
         let denied = try Self.sha256("\(fixture.mountpoint)/sets/\(first)/vaults/\(refused[0].vault)\(refused[0].path)")
         #expect(denied.status != 0 && denied.stderrText.contains("Permission denied"))
+        fileStopped = true
         withFile.signal(SIGTERM)
         let fileEnded = try await onThread { withFile.wait() }
         #expect(fileEnded.status == 0)

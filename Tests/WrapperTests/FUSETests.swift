@@ -190,7 +190,7 @@ private func serveOnAThread(handleSignals: Bool) throws -> (String, FUSEMount, D
         defer { for holder in holders { holder.signal(SIGKILL); _ = holder.wait() } }
         // Both hold the mount once their sleep runs (its name shows in /proc).
         for holder in holders {
-            for _ in 0..<600 where (try? String(contentsOfFile: "/proc/\(holder.pid)/comm", encoding: .utf8)) != "sleep\n" {
+            for _ in 0..<2400 where (try? String(contentsOfFile: "/proc/\(holder.pid)/comm", encoding: .utf8)) != "sleep\n" {
                 Thread.sleep(forTimeInterval: 0.05)
             }
         }
