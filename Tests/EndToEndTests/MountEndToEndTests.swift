@@ -19,6 +19,7 @@ import Testing
         var currentVersion: Int
         var trashedVersions: Set<Int>
         var sha256: String
+        var size: Int64
     }
 
     /// A host, its repository and catalog, and a mountpoint; everything removed by `destroy`.
@@ -87,17 +88,17 @@ import Testing
 
                 """.utf8))
             #expect(query.status == 0, "\(query.stderrText)")
-            var truth: [String: String] = [:]
+            var truth: [String: (sha256: String, size: Int64)] = [:]
             for line in try String(contentsOfFile: "\(root)/lab/manifest.tsv", encoding: .utf8).split(separator: "\n") {
                 let fields = line.split(separator: "\t").map(String.init)
-                if fields.count == 3 { truth[fields[0]] = fields[1] }
+                if fields.count == 3, let size = Int64(fields[2]) { truth[fields[0]] = (fields[1], size) }
             }
             return query.stdoutText.split(separator: "\n").compactMap { line in
                 let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                guard f.count == 8, let sha = truth[f[4]] else { return nil }
+                guard f.count == 8, let known = truth[f[4]] else { return nil }
                 return VaultFile(vault: f[0], type: f[1], bucket: f[2].isEmpty ? nil : f[2], path: f[3], recordedVersion: Int(f[5]),
                                  currentVersion: Int(f[6])!, trashedVersions: Set(f[7].split(separator: ",").compactMap { Int($0) }),
-                                 sha256: sha)
+                                 sha256: known.sha256, size: known.size)
             }
         }
 
@@ -233,13 +234,14 @@ import Testing
 
         // vaults/: every live file by its Vaulthalla name, decrypted and equal to what the lab wrote; those on a key
         // version rotated out of the export are refused (EACCES), and the log names them, the version and the remedy.
-        var refused: [VaultFile] = [], stale = 0, read = 0
+        var refused: [VaultFile] = [], stale = 0, read = 0, bytes: Int64 = 0
         for file in files {
             let path = "\(set)/vaults/\(file.vault)\(file.path)"
             let hashed = try Self.sha256(path)
             if hashed.status == 0 {
                 #expect(hashed.stdoutText.hasPrefix(file.sha256), "\(path)")
                 read += 1
+                bytes += file.size
                 if let recorded = file.recordedVersion, recorded != file.currentVersion { stale += 1 }
             } else {
                 #expect(hashed.stderrText.contains("Permission denied"), "\(path): \(hashed.stderrText)")
@@ -290,6 +292,7 @@ import Testing
             let hashed = try Self.sha256("\(fixture.mountpoint)/latest/vaults/\(file.vault)\(file.path)")
             #expect(hashed.status == 0 && hashed.stdoutText.hasPrefix(file.sha256), "\(file.path): \(hashed.stderrText)")
             read += 1
+            bytes += file.size
         }
 
         // SIGTERM unmounts cleanly, even with a file held open and a shell's working directory in the mount (they
@@ -325,7 +328,7 @@ import Testing
         }
         let summaries = try fixture.events("mount.plaintext-read")
         #expect(summaries.count == 1)
-        #expect(summaries.first?["files"] as? Int == read, "\(summaries)")
+        #expect(summaries.first?["files"] as? Int == read && (summaries.first?["bytes"] as? NSNumber)?.int64Value == bytes, "\(summaries)")
 
         // A plaintext `vh vault keys export` as --keys: the same files open, the same are refused, named the same way.
         let keysFile = "\(fixture.host.folder)/keys.json"
