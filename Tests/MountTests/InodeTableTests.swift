@@ -1,4 +1,5 @@
 import Foundation
+import FUSE
 @testable import Mount
 import Testing
 
@@ -30,5 +31,32 @@ import Testing
         #expect(table.lookedUp(.sets) == 2 && table.place(of: 2) == .sets && table.count == 0)
         #expect(!table.forget(2, lookups: 1) && table.place(of: 2) == .sets)
         #expect(!table.forget(12345, lookups: 1))
+    }
+}
+
+/// The same through the filesystem's own calls: `lookup` holds a place, `readdir` does not, `forget` lets it go
+/// together with the index row kept for it.
+@Suite struct ForgetTests {
+    @Test func theFilesystemHoldsOnlyWhatTheKernelHolds() async throws {
+        let lab = try await LabSet.make(bigFileBytes: 1 << 20)
+        let filesystem = try MountFilesystem(catalog: lab.catalog, repository: lab.repository, keys: .none,
+                                             mountpoint: "\(lab.folder)/unmounted", log: { _ in })
+        let name = lab.sets[0].name
+        try await onThread {
+            let set = try filesystem.lookup(parent: 2, name: name).inode
+            let listed = try filesystem.entries(of: set)
+            let etc = try #require(listed.first { $0.name == "etc" })
+            #expect(filesystem.inodes.count == 1)
+            #expect(throws: FUSEError(ENOENT)) { try filesystem.attributes(of: etc.inode) }
+            #expect(try filesystem.lookup(parent: set, name: "etc").inode == etc.inode)
+            let config = try filesystem.lookup(parent: try filesystem.lookup(parent: etc.inode, name: "vaulthalla").inode, name: "config.yaml")
+            #expect(filesystem.inodes.count == 4 && filesystem.known.withLock { $0[config.inode] } != nil)
+            filesystem.forget(config.inode, lookups: 1)
+            #expect(throws: FUSEError(ENOENT)) { try filesystem.attributes(of: config.inode) }
+            #expect(filesystem.inodes.count == 3 && filesystem.known.withLock { $0[config.inode] } == nil)
+            filesystem.forget(etc.inode, lookups: 1)
+            #expect(throws: FUSEError(ENOENT)) { try filesystem.attributes(of: etc.inode) }
+            #expect(try filesystem.attributes(of: set).kind == .directory)
+        }
     }
 }
