@@ -193,6 +193,14 @@ import Testing
         let written = try String(contentsOfFile: "\(set)/postgres/vaulthalla.toc.txt", encoding: .utf8)
         #expect(toc.contains("TABLE DATA public files") && toc == written)
 
+        // And byte for byte what `valkyrie restore` reads out of the repository on its own.
+        let restored = "\(fixture.host.folder)/restored"
+        let restore = try fixture.run(["restore", "\(first):/postgres", "--to", restored])
+        #expect(restore.status == 0, "\(restore.stdoutText)\(restore.stderrText)")
+        let dump = try Subprocess.check("find", [restored, "-name", "vaulthalla.dump"]).stdoutText.split(separator: "\n")
+        let same = try dump.count == 1 && Subprocess.run("cmp", [String(dump[0]), "\(set)/postgres/vaulthalla.dump"]).status == 0
+        #expect(same, "\(dump)")
+
         // keys/<vault>.json.asc and exports/: OpenPGP to the operator, holding the lab's current key of each vault.
         let state = try #require(try Self.json(Data(contentsOf: URL(fileURLWithPath: "\(fixture.root)/lab/state.json"))) as? [String: Any])
         let labKeys = (state["vaultKeys"] as? [[String: Any]] ?? []).map { ($0["vaultID"] as! Int, $0["version"] as! Int, $0["key"] as! String) }
