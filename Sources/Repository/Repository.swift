@@ -84,6 +84,14 @@ public final class Repository: Sendable {
         }
     }
 
+    /// Forgets the loaded index and reads it again (after a prune rewrote it and deleted packs).
+    func reloadIndex() async throws {
+        index.withLock { $0 = BlobIndex() }
+        loadedIndexFiles.withLock { $0 = [] }
+        cache.removeAll()
+        try await refreshIndex()
+    }
+
     /// Index file names loaded so far.
     var indexFiles: Set<String> { loadedIndexFiles.withLock { $0 } }
 

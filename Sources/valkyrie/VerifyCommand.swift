@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Repository
+import Retention
 import Support
 
 struct VerifyCommand: AsyncParsableCommand {
@@ -42,7 +43,16 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let repo = try await repository.open(global)
-        let report = try await Verifier(repository: repo).verify(readPercent: readData)
+        // Each run is a `verify.completed` event in the catalog, when this host has one (a repository can be
+        // verified from anywhere); `valkyrie sets` shows from it when each set's data was last read back.
+        let catalogPath = try global.catalogPath()
+        let report: VerifyReport
+        if FileManager.default.fileExists(atPath: catalogPath) {
+            report = try await Verifier(repository: repo).verify(readPercent: readData, recordingIn: try global.openCatalog()).0
+        } else {
+            report = try await Verifier(repository: repo).verify(readPercent: readData)
+            global.output.note("no catalog at \(catalogPath): this run is not recorded")
+        }
         global.output.emit(report) { Self.describe(report) }
         if !report.isClean { throw CommandExit(status: .failed) }
     }

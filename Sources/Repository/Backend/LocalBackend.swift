@@ -91,18 +91,19 @@ public struct LocalBackend: Backend {
         // Walk only the folder the prefix names (`data/`, `index/`, ...), not the whole repository.
         let folder = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
         let start = url(folder)
-        guard let walker = FileManager.default.enumerator(at: start, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else {
+        guard let walker = FileManager.default.enumerator(at: start, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey, .contentModificationDateKey]) else {
             return []
         }
         var objects: [BackendObject] = []
         let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
         for case let file as URL in walker {
-            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
+            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey, .contentModificationDateKey])
             guard values?.isRegularFile == true, !file.lastPathComponent.hasPrefix(Self.tempPrefix) else { continue }
             let path = file.standardizedFileURL.path
             guard path.hasPrefix(rootPath) else { continue }
             let name = String(path.dropFirst(rootPath.count))
-            if name.hasPrefix(prefix) { objects.append(BackendObject(name: name, size: values?.fileSize ?? 0)) }
+            if name.hasPrefix(prefix) { objects.append(BackendObject(name: name, size: values?.fileSize ?? 0,
+                                                                         modified: values?.contentModificationDate)) }
         }
         return objects
     }

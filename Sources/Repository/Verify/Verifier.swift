@@ -13,6 +13,9 @@ public struct VerifyReport: Sendable, Codable, Equatable {
     public var packsRead = 0
     /// With `--read-data=P`: which of how many rotating subsets this run read.
     public var subset: Subset?
+    /// With `--read-data`: for each snapshot (hex id), when every pack it uses had last been read back (by this
+    /// run and the earlier runs of the rotation); a snapshot with a pack never read yet is absent.
+    public var readBack: [String: Date]?
     public var problems: [Problem] = []
 
     public struct Subset: Sendable, Codable, Equatable {
@@ -115,10 +118,12 @@ public struct Verifier: Sendable {
                     }
                 }
             }
+            let now = Date()
             if buckets > 1 {
-                let marker = try JSONFormat.encoder().encode(VerifyMarker(time: Date(), bucket: bucket, of: buckets))
+                let marker = try JSONFormat.encoder().encode(VerifyMarker(time: now, bucket: bucket, of: buckets))
                 try await repository.storeObject(marker, prefix: "verify/", kind: "verify")
             }
+            report.readBack = try await readBack(buckets: buckets, read: bucket, at: now)
         }
 
         // Sets: every tree and data blob they reach must be indexed; name what each damaged blob affects.
@@ -152,6 +157,9 @@ public struct Verifier: Sendable {
         for (id, detail) in damaged.sorted(by: { $0.key < $1.key }) {
             report.problems.append(.init(object: "blob \(id.hex)", detail: detail, affects: affects[id] ?? []))
         }
+        // A set with damaged data was not read back whole, whatever the rotation says.
+        let damagedSets = Set(report.problems.flatMap(\.affects).map { String($0.prefix(8)) })
+        report.readBack = report.readBack?.filter { !damagedSets.contains(String($0.key.prefix(8))) }
         return report
     }
 
@@ -192,14 +200,20 @@ public struct Verifier: Sendable {
 
     /// The subset after the one the latest `verify/` marker with the same subset count records.
     private func nextBucket(of buckets: Int) async throws -> Int {
-        var latest: VerifyMarker?
+        let latest = try await markers(of: buckets).max { $0.time < $1.time }
+        return latest.map { ($0.bucket + 1) % buckets } ?? 0
+    }
+
+    /// The `verify/` markers of runs that split the packs into `buckets` subsets.
+    func markers(of buckets: Int) async throws -> [VerifyMarker] {
+        var out: [VerifyMarker] = []
         for object in try await repository.backend.list(prefix: "verify/") {
             guard let plain = try? await repository.loadObject(object.name, kind: "verify"),
                   let marker = try? JSONFormat.decoder().decode(VerifyMarker.self, from: plain),
                   marker.of == buckets else { continue }
-            if latest == nil || marker.time > latest!.time { latest = marker }
+            out.append(marker)
         }
-        return latest.map { ($0.bucket + 1) % buckets } ?? 0
+        return out
     }
 }
 
