@@ -112,7 +112,7 @@ import Testing
         #expect(again.condemnedPacks == 0 && again.deletedPacks == 0 && again.repackedPacks == 0 && again.indexFilesWritten == 0)
     }
 
-    @Test("a damaged index file, or a damaged set, is refused with a pointer to verify; nothing is removed")
+    @Test("a damaged index file is refused with a pointer to verify; nothing is removed")
     func damagedIndexRefused() async throws {
         let scratch = Scratch()
         let (_, a, _) = try await Self.twoSets(scratch)

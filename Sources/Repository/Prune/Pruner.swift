@@ -192,11 +192,12 @@ public struct Pruner: Sendable {
         var repack: [BlobID] = []
         for (pack, entries) in live.sorted(by: { $0.key < $1.key }) {
             if young(pack) { report.youngPacks += 1; continue }
-            let size = packObjects[pack]?.size ?? 0
+            // Shares of the blobs' bytes: the header is not counted, or a pack of one small tree would never do.
+            let total = entries.values.reduce(0) { $0 + Int($1.storedLength) }
             let usedBytes = entries.values.filter { used.contains($0.id) }.reduce(0) { $0 + Int($1.storedLength) }
             if usedBytes == 0 {
                 condemned.append(pack)
-            } else if Double(size - usedBytes) / Double(max(size, 1)) > options.repackThreshold {
+            } else if Double(total - usedBytes) / Double(max(total, 1)) > options.repackThreshold {
                 repack.append(pack)
             }
         }
