@@ -6,15 +6,10 @@ import Testing
 /// `valkyrie forget | prune | verify` through the built binary: refusals, the config's retention rules, and
 /// the events each run leaves.
 @Suite struct RetentionCommandTests {
+    /// The built `valkyrie`, or a tool built beside it.
     static func binary(_ name: String) -> String {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = folder.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            folder = folder.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../.build/debug/\(name)").standardizedFileURL.path
+        let valkyrie = RepositoryCommandTests.valkyrie
+        return name == "valkyrie" ? valkyrie : URL(fileURLWithPath: valkyrie).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     /// A folder with a repository holding one set (written by repository-bench) and a catalog.

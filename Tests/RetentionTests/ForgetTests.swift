@@ -106,7 +106,7 @@ import Testing
         }
     }
 
-    @Test("a set recorded with a forged future start cannot push real sets out of keep-daily or keep-last")
+    @Test("a set recorded with a forged future start cannot push real sets out of keep-daily or keep-last; keep-proven pins drilled sets")
     func forgedFutureSet() async throws {
         let place = Place()
         let catalog = try place.catalog()
@@ -117,6 +117,14 @@ import Testing
         let forged = try await Self.backup(catalog, repository, started: now.addingTimeInterval(400 * 86400), seed: 3).0
         let r3 = try await Self.backup(catalog, repository, started: now.addingTimeInterval(-1 * 86400), seed: 4).0
         let forgetter = Forgetter(catalog: catalog, repository: repository)
+        // A drill proved the oldest set: --keep-proven pins it; a failed drill pins nothing.
+        let drill = UUID(), failed = UUID()
+        try catalog.append(DrillStarted(drill: drill, set: r1.id))
+        try catalog.append(DrillCompleted(drill: drill, set: r1.id, passed: true))
+        try catalog.append(DrillStarted(drill: failed, set: r2.id))
+        try catalog.append(DrillCompleted(drill: failed, set: r2.id, passed: false))
+        let proven = try await forgetter.forget(policy: RetentionPolicy(last: 1, proven: 2), dryRun: true)
+        #expect(Set(proven.sets.filter(\.keep).map(\.set)) == [r1.id, r3.id])
         let daily = try await forgetter.forget(policy: RetentionPolicy(daily: 3), dryRun: true)
         #expect(Set(daily.sets.filter(\.keep).map(\.set)) == [r1.id, r2.id, r3.id])
         let last = try await forgetter.forget(policy: RetentionPolicy(last: 1))
