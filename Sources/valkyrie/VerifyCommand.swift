@@ -62,6 +62,9 @@ struct VerifyCommand: AsyncParsableCommand {
         if report.unindexedPacks > 0 {
             lines.append("\(report.unindexedPacks) packs without an index (an interrupted write; the next backup reuses them)")
         }
+        if report.condemnedPacks > 0 {
+            lines.append("\(report.condemnedPacks) packs condemned by prune (a later prune deletes them)")
+        }
         if report.packsRead > 0 || report.subset != nil {
             let subset = report.subset.map { " (subset \($0.bucket + 1) of \($0.of))" } ?? ""
             lines.append("read and authenticated \(report.packsRead) packs\(subset)")

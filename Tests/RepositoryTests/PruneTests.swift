@@ -53,7 +53,11 @@ import Testing
         #expect(first.pendingBytes >= 900_000, "a.bin's pack is condemned: \(first)")
         #expect(Self.packBytes(scratch) >= before, "nothing is deleted in the first phase")
         let between = try await Verifier(repository: try await Fixture.reopen("\(scratch.path)/repo")).verify(readPercent: 100)
-        #expect(between.isClean, "\(between.problems)")
+        #expect(between.isClean && between.condemnedPacks == first.condemnedPacks && between.unindexedPacks == 0,
+                "\(between)")
+        // A writer starting now neither sees the condemned blobs nor adopts their packs.
+        let fresh = try await (try await Fixture.reopen("\(scratch.path)/repo")).beginSet()
+        #expect(fresh.statistics.adoptedPacks == 0)
 
         let second = try await Pruner(repository: repository).prune(now: Date().addingTimeInterval(2 * Self.later))
         #expect(second.deletedPacks > 0 && second.reclaimedBytes >= 900_000, "\(second)")

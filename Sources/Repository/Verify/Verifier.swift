@@ -8,6 +8,8 @@ public struct VerifyReport: Sendable, Codable, Equatable {
     public var packs = 0
     /// Packs no index names (left by an interrupted writer; the next writer adopts them). Not a problem.
     public var unindexedPacks = 0
+    /// Packs a prune condemned (out of the index, deleted by a later prune). Not a problem either.
+    public var condemnedPacks = 0
     public var blobs = 0
     /// Packs whose data was read and authenticated in this run.
     public var packsRead = 0
@@ -63,10 +65,11 @@ public struct Verifier: Sendable {
                                      uniquingKeysWith: { first, _ in first })
         let indexed = repository.index.withLock { $0.entriesByPack() }
         report.packs = indexed.count
-        report.unindexedPacks = packObjects.keys.filter { name in
-            guard let id = BlobID(hex: String(name.split(separator: "/").last ?? "")) else { return true }
-            return indexed[id] == nil
-        }.count
+        let condemned = try await repository.condemnedPacks() ?? []
+        let unindexed = packObjects.keys.compactMap { BlobID(hex: String($0.split(separator: "/").last ?? "")) }
+            .filter { indexed[$0] == nil }
+        report.condemnedPacks = unindexed.filter(condemned.contains).count
+        report.unindexedPacks = unindexed.count - report.condemnedPacks
         report.blobs = repository.blobCount
         for (pack, entries) in indexed {
             let name = PackFormat.name(pack)
