@@ -84,6 +84,8 @@ import Testing
         let result = try await writer.storeDirectory(at: "\(scratch.path)/a")
         let late = try await writer.commit(metadata: .null, roots: ["item": .tree(result.tree)])
         #expect(writer.statistics.newBytes < 900_000, "the writer reused a.bin's condemned blobs")
+        let between = try await Verifier(repository: try await Fixture.reopen("\(scratch.path)/repo")).verify()
+        #expect(between.isClean, "a set on condemned data is whole until the next prune re-indexes it: \(between.problems)")
 
         let second = try await Pruner(repository: repository).prune(now: Date().addingTimeInterval(2 * Self.later))
         #expect(second.rescuedPacks > 0, "\(second)")

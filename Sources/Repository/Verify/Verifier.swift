@@ -129,7 +129,12 @@ public struct Verifier: Sendable {
             report.readBack = try await readBack(buckets: buckets, read: bucket, at: now)
         }
 
-        // Sets: every tree and data blob they reach must be indexed; name what each damaged blob affects.
+        // Sets: every tree and data blob they reach must be indexed; name what each damaged blob affects. A set
+        // that landed on blobs a prune had just condemned (its writer read the index before) is whole: the next
+        // prune keeps and re-indexes that pack, so condemned packs that still exist count too.
+        let sets = condemned.isEmpty ? self : Verifier(repository: try await repository.including(packs: packObjects.filter { name, _ in
+            BlobID(hex: String(name.split(separator: "/").last ?? "")).map(condemned.contains) ?? false
+        }))
         var affects: [BlobID: [String]] = [:]
         var missing: Set<BlobID> = []
         var seenTrees: Set<BlobID> = []
@@ -149,9 +154,9 @@ public struct Verifier: Sendable {
                 let prefix = "\(id.prefix(8)):\(item)"
                 switch root {
                 case let .file(node):
-                    check(node, path: prefix, damaged: damaged, affects: &affects, missing: &missing)
+                    sets.check(node, path: prefix, damaged: damaged, affects: &affects, missing: &missing)
                 case let .tree(tree):
-                    await checkTree(tree, path: prefix, damaged: &damaged, affects: &affects, missing: &missing,
+                    await sets.checkTree(tree, path: prefix, damaged: &damaged, affects: &affects, missing: &missing,
                                     seen: &seenTrees)
                 }
             }
