@@ -168,11 +168,22 @@ import Testing
         let packsBefore = Fixture.files(under: "\(repo)/data").count
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        // Once the backup has landed a pack it has read the index: prune now, while it writes.
+        // Once the backup has landed a pack it has read the index and is mid-way: hold it there (SIGSTOP, so
+        // a loaded machine cannot let it finish first) and prune, then let it go on.
         while process.isRunning && Fixture.files(under: "\(repo)/data").count == packsBefore {
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(2))
         }
-        let during = try await Pruner(repository: repository).prune()
+        kill(process.processIdentifier, SIGSTOP)
+        let snapshotsDuring = try await repository.backend.list(prefix: "snapshots/").count
+        let during: PruneReport
+        do {
+            during = try await Pruner(repository: repository).prune()
+        } catch {
+            kill(process.processIdentifier, SIGCONT)
+            throw error
+        }
+        kill(process.processIdentifier, SIGCONT)
+        #expect(snapshotsDuring == 0, "the backup was still running when prune marked")
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
