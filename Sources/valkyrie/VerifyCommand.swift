@@ -12,7 +12,8 @@ struct VerifyCommand: AsyncParsableCommand {
         Without --read-data: every index, pack header and set is checked and every blob a set uses must be indexed.
         --read-data re-reads and authenticates every blob; --read-data=PERCENT reads the next of ceil(100/PERCENT)
         rotating subsets, so that many runs cover everything. Damaged blobs are named with every set and path they
-        affect; exit 1 if any.
+        affect; exit 1 if any. Each run is a `verify.completed` event in the catalog (when this host has one), and
+        `valkyrie sets` shows when each set's data was last read back.
         """)
 
     @OptionGroup var global: GlobalOptions

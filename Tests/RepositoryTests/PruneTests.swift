@@ -106,7 +106,10 @@ import Testing
         let (big, _, _) = try await Fixture.backup(repository, "\(scratch.path)/big")
         let (small, _, _) = try await Fixture.backup(repository, "\(scratch.path)/small")
         try await repository.removeSnapshot(big.id)
+        // What a writer killed mid-write leaves in a local repository.
+        scratch.write("repo/data/00/.tmp-killed-writer", Data(count: 4096))
         let report = try await Pruner(repository: repository, options: PruneOptions(grace: 0)).prune()
+        #expect(!FileManager.default.fileExists(atPath: "\(scratch.path)/repo/data/00/.tmp-killed-writer"))
         #expect(report.repackedPacks >= 1 && report.repackedBlobs >= 1 && report.writtenPacks >= 1, "\(report)")
         #expect(report.reclaimedBytes >= 9 * 300_000, "\(report)")
         let reopened = try await Fixture.reopen("\(scratch.path)/repo")

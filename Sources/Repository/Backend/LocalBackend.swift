@@ -120,6 +120,21 @@ public struct LocalBackend: Backend {
         }
     }
 
+    /// Removes the temp files that writers killed mid-write left behind, if they are older than `date`
+    /// (younger ones may be a running writer's); returns how many bytes that freed.
+    public func removeStaleTemporaries(olderThan date: Date) -> Int64 {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey, .contentModificationDateKey])
+        else { return 0 }
+        var freed: Int64 = 0
+        for case let file as URL in walker where file.lastPathComponent.hasPrefix(Self.tempPrefix) {
+            guard let values = try? file.resourceValues(forKeys: [.fileSizeKey, .contentModificationDateKey]),
+                  let modified = values.contentModificationDate, modified < date,
+                  (try? FileManager.default.removeItem(at: file)) != nil else { continue }
+            freed += Int64(values.fileSize ?? 0)
+        }
+        return freed
+    }
+
     private func unavailable(_ detail: String) -> BackendError {
         .unavailable(location: location, detail: detail)
     }

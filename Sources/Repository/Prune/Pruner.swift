@@ -237,6 +237,10 @@ public struct Pruner: Sendable {
 
         report.condemnedPacks = condemned.count
         report.pendingBytes = condemned.reduce(0) { $0 + Int64(packObjects[$1]?.size ?? 0) }
+        // A local folder also holds the temp files of writers killed mid-write; S3 has no such leftovers.
+        if let local = backend as? LocalBackend {
+            report.reclaimedBytes += local.removeStaleTemporaries(olderThan: now.addingTimeInterval(-options.grace))
+        }
         guard !condemned.isEmpty || !deletions.isEmpty || rescued || !due.isEmpty else { return report }
 
         // The plan lands before the index that leaves its packs out, so no writer adopts them in between;
