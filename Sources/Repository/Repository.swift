@@ -99,7 +99,7 @@ public final class Repository: Sendable {
         let current = index.withLock { $0 }
         view.index.withLock { $0 = current }
         for (name, size) in packs {
-            guard let id = BlobID(hex: String(name.split(separator: "/").last ?? "")),
+            guard let id = PackFormat.id(name),
                   let entries = try? await PackFormat.readEntries(pack: name, size: size, backend: backend, key: key) else { continue }
             view.index.withLock { $0.add(pack: id, entries: entries) }
         }

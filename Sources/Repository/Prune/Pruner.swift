@@ -108,7 +108,7 @@ public struct Pruner: Sendable {
             }
         }
         let packObjects = Dictionary(try await backend.list(prefix: "data/").compactMap { object in
-            BlobID(hex: String(object.name.split(separator: "/").last ?? "")).map { ($0, object) }
+            PackFormat.id(object.name).map { ($0, object) }
         }, uniquingKeysWith: { first, _ in first })
         report.packs = packObjects.count
         report.packBytes = packObjects.values.reduce(0) { $0 + Int64($1.size) }

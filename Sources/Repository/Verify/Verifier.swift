@@ -66,7 +66,7 @@ public struct Verifier: Sendable {
         let indexed = repository.index.withLock { $0.entriesByPack() }
         report.packs = indexed.count
         let condemned = try await repository.condemnedPacks() ?? []
-        let unindexed = packObjects.keys.compactMap { BlobID(hex: String($0.split(separator: "/").last ?? "")) }
+        let unindexed = packObjects.keys.compactMap(PackFormat.id)
             .filter { indexed[$0] == nil }
         report.condemnedPacks = unindexed.filter(condemned.contains).count
         report.unindexedPacks = unindexed.count - report.condemnedPacks
@@ -133,7 +133,7 @@ public struct Verifier: Sendable {
         // that landed on blobs a prune had just condemned (its writer read the index before) is whole: the next
         // prune keeps and re-indexes that pack, so condemned packs that still exist count too.
         let sets = condemned.isEmpty ? self : Verifier(repository: try await repository.including(packs: packObjects.filter { name, _ in
-            BlobID(hex: String(name.split(separator: "/").last ?? "")).map(condemned.contains) ?? false
+            PackFormat.id(name).map(condemned.contains) ?? false
         }))
         var affects: [BlobID: [String]] = [:]
         var missing: Set<BlobID> = []

@@ -100,7 +100,7 @@ public final class SetWriter: Sendable {
         guard let condemned = try await repository.condemnedPacks() else { return }
         let objects = try await repository.backend.list(prefix: "data/")
         for object in objects {
-            guard let id = BlobID(hex: String(object.name.split(separator: "/").last ?? "")), !condemned.contains(id),
+            guard let id = PackFormat.id(object.name), !condemned.contains(id),
                   !repository.index.withLock({ $0.contains(pack: id) }) else { continue }
             // A pack that cannot be read is left for verify to report; it is never referenced.
             guard let entries = try? await PackFormat.readEntries(pack: object.name, size: object.size,
