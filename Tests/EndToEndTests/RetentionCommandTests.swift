@@ -51,6 +51,13 @@ import Testing
             #expect(result.status == 2, "\(flags): \(result.stderrText)")
         }
         #expect(try run(["forget"], place).stderrText.contains("--all"))
+        // Bad retention settings in the config are bad input too, naming the setting.
+        let config = place.path + "/valkyrie.yaml"
+        for (yaml, setting) in [("retention:\n  keep_within: soon\n", "retention.keep_within"), ("retention:\n  keep_last: 0\n", "retention.keep_last")] {
+            try Data(yaml.utf8).write(to: URL(fileURLWithPath: config))
+            let result = try run(["forget"], place, config: config)
+            #expect(result.status == 2 && result.stderrText.contains(setting), "\(yaml): \(result.stderrText)")
+        }
         #expect(try catalog.sets().count == 1)
         #expect(try catalog.events(EventFilter(type: .setForgotten)).isEmpty)
     }
