@@ -11,6 +11,13 @@ public enum ChainMirror {
     /// Events per segment object: bounded objects whatever the backlog.
     static let segmentSize = 1000
 
+    /// An upload refused because catalog and repository disagree (a rollback, a rewritten chain): an integrity
+    /// problem, unlike a repository that cannot be written for now.
+    public struct Refusal: Error {
+        public var comparison: ChainComparison
+        public var error: OperatorError
+    }
+
     /// What an upload did.
     public struct Upload: Codable, Sendable, Equatable {
         public var chain: String
@@ -46,10 +53,10 @@ public enum ChainMirror {
         case .rollback where acceptRollback:
             break
         default:
-            throw OperatorError.failed("\(repository.backend.location): \(comparison.problem ?? comparison.state.rawValue)",
+            throw Refusal(comparison: comparison, error: OperatorError.failed("\(repository.backend.location): \(comparison.problem ?? comparison.state.rawValue)",
                                        remedy: comparison.state == .rollback
                                            ? "check the repository (`valkyrie verify`); once it is trusted again, `valkyrie catalog verify --repair` writes the catalog's events into it"
-                                           : "run `valkyrie catalog verify` to see which of the two was rewritten; if it is the catalog, `valkyrie catalog rebuild --from-repository --force` makes it again from the repository (the old file is kept)")
+                                           : "run `valkyrie catalog verify` to see which of the two was rewritten; if it is the catalog, `valkyrie catalog rebuild --from-repository --force` makes it again from the repository (the old file is kept)"))
         }
         // A segment at a time, so a long backlog (a catalog older than this feature) is never all in memory.
         var last: ChainEvent?, uploaded = 0

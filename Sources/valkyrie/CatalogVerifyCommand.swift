@@ -27,7 +27,13 @@ struct CatalogVerifyCommand: AsyncParsableCommand {
         let chain = try catalog.verifyChain()
         var comparison: ChainComparison?
         if let repo = try await openRepository() {
-            if repair && chain.ok { try await ChainMirror.upload(catalog, to: repo, acceptRollback: true) }
+            if repair && chain.ok {
+                do {
+                    try await ChainMirror.upload(catalog, to: repo, acceptRollback: true)
+                } catch let refusal as ChainMirror.Refusal {
+                    throw refusal.error  // a rewritten chain is not repaired by writing it again
+                }
+            }
             comparison = try await ChainMirror.compare(catalog, with: repo, deep: true)
         } else if repair {
             throw OperatorError.badInput("--repair needs the repository", remedy: "give --repo or configure `repository`")

@@ -16,11 +16,13 @@ enum Main {
                 try command.run()
             }
         } catch {
-            // The command's own failure comes first; a chain upload that failed too is said on stderr.
-            if let chain = await ChainSync.finish() { Output(json: false).note("valkyrie: \(chain.problem)") }
-            exit(output.report(error))
+            // The command's own failure is reported; a chain upload that failed too is said on stderr.
+            let chain = await ChainSync.finish()
+            let code = output.report(error)
+            if let chain, let status = ExitStatus(rawValue: code) { exit(ChainSync.report(chain, after: status).rawValue) }
+            exit(code)
         }
-        if let chain = await ChainSync.finish() { exit(output.report(chain)) }
+        if let chain = await ChainSync.finish() { exit(ChainSync.report(chain, after: .ok).rawValue) }
     }
 }
 

@@ -90,7 +90,7 @@ import Testing
         try await place.repository.writeChainHead(old)
         let compared = try await ChainMirror.compare(place.catalog, with: place.repository)
         #expect(compared.state == .rollback && compared.problem?.contains("possible rollback") == true)
-        await #expect(throws: OperatorError.self) { try await ChainMirror.upload(place.catalog, to: place.repository) }
+        await #expect(throws: ChainMirror.Refusal.self) { try await ChainMirror.upload(place.catalog, to: place.repository) }
         #expect(try await place.repository.chainHead(chain) == old)
         try await ChainMirror.upload(place.catalog, to: place.repository, acceptRollback: true)
         #expect(try await ChainMirror.compare(place.catalog, with: place.repository).state == .same)

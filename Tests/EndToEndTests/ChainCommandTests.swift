@@ -147,6 +147,8 @@ import Testing
         #expect(caught.stdoutText.contains("event 3 differs"), "\(caught.stdoutText)")
         let stuck = try setup.run(restore)
         #expect(stuck.status == 1 && stuck.stderrText.contains("rewritten"), "\(stuck.stderrText)")
+        let notRepaired = try setup.run(["catalog", "verify", "--repair"])
+        #expect(notRepaired.status == 1 && notRepaired.stderrText.contains("rewritten"), "\(notRepaired.stderrText)")
     }
 
     @Test("two hosts on one repository each keep their chain; a rebuild shows both")
