@@ -23,5 +23,6 @@ extension Valkyrie {
         KeysCommand.self,
         RestorePlanCommand.self,
         MountCommand.self,
+        StatusCommand.self,
     ]
 }

@@ -28,9 +28,11 @@ struct Configuration: Decodable, Sendable {
     /// Endpoint and credentials for reading the S3 vaults' buckets.
     var s3Capture: S3Settings?
     var maintenance: MaintenanceSettings?
+    /// Metrics file and status thresholds (MonitoringSettings.swift).
+    var monitoring: MonitoringSettings?
 
     enum CodingKeys: String, CodingKey {
-        case repository, catalog, s3, host, postgres, vh, exports, excludes, maintenance
+        case repository, catalog, s3, host, postgres, vh, exports, excludes, maintenance, monitoring
         case tpmTCTI = "tpm_tcti"
         case passwordFile = "password_file"
         case verifyContentHashes = "verify_content_hashes"

@@ -41,10 +41,14 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let repo = try await repository.open(global)
-        let report = try await Verifier(repository: repo).verify(readPercent: readData)
-        global.output.emit(report) { Self.describe(report) }
-        if !report.isClean { throw CommandExit(status: .failed) }
+        try await global.recorded("verify") { run in
+            let repo = try await repository.open(global)
+            let report = try await Verifier(repository: repo).verify(readPercent: readData)
+            run.record("valkyrie_verify_last_read_data_percent", Double(readData ?? 0))
+            run.record("valkyrie_verify_last_problems", Double(report.problems.count), evenOnFailure: true)
+            global.output.emit(report) { Self.describe(report) }
+            if !report.isClean { throw CommandExit(status: .failed) }
+        }
     }
 
     static func describe(_ report: VerifyReport) -> String {
