@@ -8,7 +8,7 @@ import Synchronization
 /// stderr, the catalog's events as they are appended, and at the end, success or failure, the metrics file.
 final class CommandRun: Sendable {
     let command: String
-    let started = Date()
+    let started: Date
     let log: Log
     private let metrics: MetricsFile?
     private let catalogPath: String?
@@ -19,10 +19,13 @@ final class CommandRun: Sendable {
 
     init(command: String, global: GlobalOptions) {
         self.command = command
-        log = Log(verbose: global.verbose)
+        let log = Log(verbose: global.verbose), started = Date()
+        self.log = log
+        self.started = started
         let config = try? global.loadConfiguration()
         metrics = (config?.monitoring ?? MonitoringSettings()).metricsFile
-        catalogPath = try? global.catalogPath()
+        let catalogPath = try? global.catalogPath()
+        self.catalogPath = catalogPath
         tail = log.showsEvents ? catalogPath.map { EventTail(log: log, catalogPath: $0, since: started) } : nil
     }
 
@@ -49,7 +52,8 @@ final class CommandRun: Sendable {
             MetricsFile.series(succeeded ? "valkyrie_last_success_timestamp_seconds" : "valkyrie_last_failure_timestamp_seconds",
                                command: command): now,
         ]
-        update.merge(succeeded ? changes.withLock { $0 } : failureChanges.withLock { $0 }) { $1 }
+        let owned = succeeded ? changes.withLock { $0 } : failureChanges.withLock { $0 }
+        update.merge(owned) { $1 }
         update.merge(catalogSeries()) { $1 }
         do {
             try metrics.update(update)

@@ -110,7 +110,7 @@ import Testing
         #expect(failed.status == 1, "\(failed.stderrText)")
         let journal = failed.stderrText.split(separator: "\n").map(String.init)
         #expect(journal.first == "<6>valkyrie: backup: started", "\(journal)")
-        #expect(journal.contains { $0.hasPrefix("<6>valkyrie: backup.started set=") && $0.contains(" items=[") }, "--verbose shows arrays: \(journal)")
+        #expect(journal.contains { $0.hasPrefix("<6>valkyrie: backup.started set=") && $0.contains(#" items="[postgres, etc/vaulthalla"#) }, "--verbose shows arrays: \(journal)")
         #expect(journal.contains { $0.hasPrefix("<3>valkyrie: backup.failed set=") && $0.contains("port=1") }, "\(journal)")
         #expect(journal.contains { $0.hasPrefix("<3>valkyrie: backup: failed (exit 1) in ") })
         #expect(journal.last?.hasPrefix("<3>valkyrie: ") == true && journal.allSatisfy { $0.hasPrefix("<") }, "\(journal)")
@@ -137,6 +137,7 @@ import Testing
                                       environment: ["PATH": "/usr/bin:/bin", "VALKYRIE_PASSWORD": "metrics", "VALKYRIE_CONFIG": config,
                                                     "VALKYRIE_CATALOG": "\(folder)/catalog.db"])
         }
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: config))
         let made = try Subprocess.run(RepositoryCommandTests.valkyrie, ["init", "--repo", "\(folder)/repo"],
                                       environment: ["PATH": "/usr/bin:/bin", "VALKYRIE_PASSWORD": "metrics", "VALKYRIE_CONFIG": config])
         #expect(made.status == 0, "\(made.stderrText)")
