@@ -1,7 +1,7 @@
 import Foundation
 
 /// Lines for the operator and the journal on stderr, one per event. Colour only on a terminal (and without
-/// $NO_COLOR); under systemd (stderr is the journal, $JOURNAL_STREAM set) each line starts with its syslog
+/// $NO_COLOR); under systemd (stderr is the journal's socket, named by $JOURNAL_STREAM) each line starts with its syslog
 /// priority (`<4>`), which journald reads as the level and strips.
 struct Log: Sendable {
     enum Level: Int, Sendable {
@@ -16,8 +16,16 @@ struct Log: Sendable {
     init(verbose: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.verbose = verbose
         terminal = isatty(STDERR_FILENO) == 1
-        journal = !terminal && environment["JOURNAL_STREAM"].map { !$0.isEmpty } ?? false
+        journal = !terminal && Self.stderrIsJournal(environment)
         colour = terminal && environment["NO_COLOR"] == nil
+    }
+
+    /// systemd sets $JOURNAL_STREAM to the journal socket's `device:inode`; a child whose stderr was redirected
+    /// inherits the variable, so the socket behind fd 2 must be that one.
+    static func stderrIsJournal(_ environment: [String: String]) -> Bool {
+        guard let stream = environment["JOURNAL_STREAM"], let inode = stream.split(separator: ":").last,
+              let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/2") else { return false }
+        return target == "socket:[\(inode)]"
     }
 
     /// Event lines go out when stderr is not a terminal (a unit, cron, a pipe) or with --verbose; on a terminal

@@ -40,6 +40,22 @@ import Testing
         subscript(_ series: String) -> Double? { samples[series] }
     }
 
+    /// Runs argv with stderr on a socket and $JOURNAL_STREAM naming it, as systemd does for a unit, and prints
+    /// what arrives on the socket; exits with the command's status.
+    static let asJournal = """
+        import os, socket, subprocess, sys
+        ours, theirs = socket.socketpair()
+        st = os.fstat(theirs.fileno())
+        env = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+        child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=theirs, env=env)
+        theirs.close()
+        received = b""
+        while chunk := ours.recv(65536):
+            received += chunk
+        sys.stdout.buffer.write(received)
+        sys.exit(child.wait())
+        """
+
     static func read(_ path: String) throws -> Exposition {
         Exposition(try String(contentsOfFile: path, encoding: .utf8))
     }
@@ -52,7 +68,9 @@ import Testing
         let good = try BackupCommandTests.Setup(["monitoring.textfile": metrics], labHost: host)
 
         let before = Date().timeIntervalSince1970
-        let backup = try good.run(["backup", "--json"])
+        // $JOURNAL_STREAM inherited by a process whose stderr is a pipe: not the journal.
+        let backup = try Subprocess.run(RepositoryCommandTests.valkyrie, ["backup", "--json"],
+                                        environment: good.environment.merging(["JOURNAL_STREAM": "8:12345"]) { $1 })
         let after = Date().timeIntervalSince1970
         #expect(backup.status == 0, "\(backup.stdoutText)\(backup.stderrText)")
         let summary = try good.json(backup)
@@ -104,11 +122,10 @@ import Testing
         let bad = try BackupCommandTests.Setup(["monitoring.textfile": metrics,
                                                 "postgres.conninfo": "host=\(BackupCommandTests.environment["VALKYRIE_TEST_PGHOST"]!) port=1 dbname=vaulthalla user=vaulthalla"],
                                                labHost: host)
-        var environment = bad.environment
-        environment["JOURNAL_STREAM"] = "8:12345"
-        let failed = try Subprocess.run(RepositoryCommandTests.valkyrie, ["backup", "--verbose"], environment: environment)
-        #expect(failed.status == 1, "\(failed.stderrText)")
-        let journal = failed.stderrText.split(separator: "\n").map(String.init)
+        let failed = try Subprocess.run("python3", ["-c", Self.asJournal, RepositoryCommandTests.valkyrie, "backup", "--verbose"],
+                                        environment: bad.environment)
+        #expect(failed.status == 1, "\(failed.stdoutText)\(failed.stderrText)")
+        let journal = failed.stdoutText.split(separator: "\n").map(String.init)
         #expect(journal.first == "<6>valkyrie: backup: started", "\(journal)")
         #expect(journal.contains { $0.hasPrefix("<6>valkyrie: backup.started set=") && $0.contains(#" items="[postgres, etc/vaulthalla"#) }, "--verbose shows arrays: \(journal)")
         #expect(journal.contains { $0.hasPrefix("<3>valkyrie: backup.failed set=") && $0.contains("port=1") }, "\(journal)")
