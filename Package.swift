@@ -60,13 +60,14 @@ let package = Package(
                                                 crypto, "Support"]),
         .target(name: "Drill", dependencies: ["Capture", "Repository", "Catalog", "Vaulthalla", "LibPQ", "TPM", "GPG", "Support"]),
         .target(name: "Restore", dependencies: ["Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "POSIX", "Support"]),
+        .target(name: "Retention", dependencies: ["Catalog", "Repository", "Support"]),
         .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "Support"],
                 path: "mount", exclude: ["valkyrie-mount@.service"]),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [
             argumentParser, logging, yams, "Catalog", "Repository", "S3", "Vaulthalla", "Mount", "Capture", "Drill", "GPG", "LibPQ",
-            "Restore", "Support",
+            "Restore", "Retention", "Support",
         ]),
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
         // Benchmarks (`swift run -c release catalog-bench`); its `append` mode is also the catalog tests' writer process.
@@ -83,11 +84,12 @@ let package = Package(
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),
-        .testTarget(name: "MountTests", dependencies: ["Mount", "Catalog", "Repository", "Vaulthalla", "GPG", "POSIX", "Sodium", "Support"]),
+        .testTarget(name: "MountTests", dependencies: ["Mount", "FUSE", "Catalog", "Repository", "Vaulthalla", "GPG", "POSIX", "Sodium", "Support"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Catalog", "Repository", "Lab", "Vaulthalla", "GPG", "LibPQ", "POSIX", "S3",
                                                      "Support"]),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Support"]),
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "Catalog", "Support"]),
+        .testTarget(name: "RetentionTests", dependencies: ["Retention", "Catalog", "Repository", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

@@ -116,8 +116,12 @@ public struct SetForgotten: EventPayload {
     public static let type = EventType.setForgotten
     public var set: UUID
     public var reason: String
+    /// The repository snapshot removed with it (absent in older events, or when the repository had none).
+    public var snapshot: String?
     public var setID: UUID? { self.set }
-    public init(set: UUID, reason: String) { self.set = set; self.reason = reason }
+    public init(set: UUID, reason: String, snapshot: String? = nil) {
+        self.set = set; self.reason = reason; self.snapshot = snapshot
+    }
 }
 
 /// `valkyrie prune` removed unreferenced data.
@@ -126,8 +130,17 @@ public struct PruneCompleted: EventPayload {
     public var removedPacks: Int
     public var removedBytes: Int64
     public var keptPacks: Int
-    public init(removedPacks: Int, removedBytes: Int64, keptPacks: Int) {
+    /// Packs condemned by this run (deleted by a run after the grace period) and their bytes; packs repacked.
+    /// Absent in older events.
+    public var condemnedPacks: Int?
+    public var pendingBytes: Int64?
+    public var repackedPacks: Int?
+    public var seconds: Double?
+    public init(removedPacks: Int, removedBytes: Int64, keptPacks: Int, condemnedPacks: Int? = nil,
+                pendingBytes: Int64? = nil, repackedPacks: Int? = nil, seconds: Double? = nil) {
         self.removedPacks = removedPacks; self.removedBytes = removedBytes; self.keptPacks = keptPacks
+        self.condemnedPacks = condemnedPacks; self.pendingBytes = pendingBytes; self.repackedPacks = repackedPacks
+        self.seconds = seconds
     }
 }
 
@@ -138,9 +151,26 @@ public struct VerifyCompleted: EventPayload {
     /// Share of data read back, when `--read-data` was given.
     public var readDataPercent: Double?
     public var problems: [String]
-    public init(checkedPacks: Int, readDataPercent: Double? = nil, problems: [String]) {
+    /// With `--read-data=P`: which of how many rotating subsets was read (1-based). Absent in older events.
+    public var subset: Int?
+    public var subsets: Int?
+    /// Packs read back in this run.
+    public var packsRead: Int?
+    /// For every set of this catalog in the repository, when all of its data had last been read back (by this
+    /// run and the earlier runs of the rotation); absent when no data was read.
+    public var readBack: [DataReadBack]?
+    public init(checkedPacks: Int, readDataPercent: Double? = nil, problems: [String], subset: Int? = nil,
+                subsets: Int? = nil, packsRead: Int? = nil, readBack: [DataReadBack]? = nil) {
         self.checkedPacks = checkedPacks; self.readDataPercent = readDataPercent; self.problems = problems
+        self.subset = subset; self.subsets = subsets; self.packsRead = packsRead; self.readBack = readBack
     }
+}
+
+/// When a set's data was last read back whole by verify.
+public struct DataReadBack: Codable, Sendable, Equatable {
+    public var set: UUID
+    public var at: Date
+    public init(set: UUID, at: Date) { self.set = set; self.at = at }
 }
 
 /// A restore drill of a set began.

@@ -27,17 +27,44 @@ public struct FindScope: Sendable, Equatable {
     }
 }
 
+/// `find`'s two statements; `extra` is FindScope's conditions. A pattern with a literal prefix (`/etc/vault*`) is a
+/// range search of the path index (SQLite's GLOB optimisation); one that starts with a wildcard (a bare name,
+/// `*/config.yaml`) reads the whole index once. The tests check the plans.
+enum FindSQL {
+    static func files(_ extra: String) -> String {
+        """
+        SELECT \(SetRecord.columns(of: "s")), f.* FROM file_index AS f
+        JOIN sets AS s ON s.host = f.host AND s.ordinal BETWEEN f.first_ordinal AND f.last_ordinal
+        WHERE f.path GLOB ? AND \(ContentSQL.listed)\(extra)
+        ORDER BY f.path, f.host, f.first_ordinal, s.started_at, s.name
+        """
+    }
+
+    /// Vault files; with `oneVault` the caller adds `AND v.vault = ?` to `extra`. Across all vaults, the vault names
+    /// come from a walk of the path index's first column (one seek per vault), so a literal prefix still narrows
+    /// each vault's paths through the index rather than reading all of them.
+    static func vaultFiles(_ extra: String, oneVault: Bool) -> String {
+        let vaults = oneVault ? "" : """
+            WITH RECURSIVE vaults(name) AS (
+              SELECT (SELECT min(vault) FROM vault_index)
+              UNION ALL SELECT (SELECT min(vault) FROM vault_index WHERE vault > name) FROM vaults WHERE name IS NOT NULL)
+
+            """
+        return """
+        \(vaults)SELECT \(SetRecord.columns(of: "s")), v.* FROM vault_index AS v
+        JOIN sets AS s ON s.host = v.host AND s.ordinal BETWEEN v.first_ordinal AND v.last_ordinal
+        WHERE \(oneVault ? "" : "v.vault IN (SELECT name FROM vaults) AND ")v.path GLOB ? AND \(ContentSQL.listed)\(extra)
+        ORDER BY v.vault, v.path, v.host, v.first_ordinal, s.started_at, s.name
+        """
+    }
+}
+
 extension Catalog {
     /// Every version of every raw path matching the SQLite GLOB `pattern`, each with the sets holding it, in
     /// one query over the file index joined to the sets (a literal prefix narrows it through `file_index_by_path`).
     public func find(glob pattern: String, scope: FindScope = FindScope()) throws -> [FoundFile] {
         let (extra, arguments) = scope.sql
-        let sql = """
-            SELECT \(SetRecord.columns(of: "s")), f.* FROM file_index AS f
-            JOIN sets AS s ON s.host = f.host AND s.ordinal BETWEEN f.first_ordinal AND f.last_ordinal
-            WHERE f.path GLOB ? AND \(ContentSQL.listed)\(extra)
-            ORDER BY f.path, f.host, f.first_ordinal, s.started_at, s.name
-            """
+        let sql = FindSQL.files(extra)
         return try read { db in
             var found: [FoundFile] = []
             for row in try Row.fetchAll(db, sql: sql, arguments: [pattern] + arguments, adapter: setAndRest) {
@@ -54,12 +81,7 @@ extension Catalog {
     public func findVaultFiles(glob pattern: String, vault: String? = nil, scope: FindScope = FindScope()) throws -> [FoundVaultFile] {
         var (extra, arguments) = scope.sql
         if let vault { extra = " AND v.vault = ?" + extra; arguments = [vault] + arguments }
-        let sql = """
-            SELECT \(SetRecord.columns(of: "s")), v.* FROM vault_index AS v
-            JOIN sets AS s ON s.host = v.host AND s.ordinal BETWEEN v.first_ordinal AND v.last_ordinal
-            WHERE v.path GLOB ? AND \(ContentSQL.listed)\(extra)
-            ORDER BY v.vault, v.path, v.host, v.first_ordinal, s.started_at, s.name
-            """
+        let sql = FindSQL.vaultFiles(extra, oneVault: vault != nil)
         return try read { db in
             var found: [FoundVaultFile] = []
             for row in try Row.fetchAll(db, sql: sql, arguments: [pattern] + arguments, adapter: setAndRest) {

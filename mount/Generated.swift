@@ -14,7 +14,7 @@ extension MountFilesystem {
         drills/                 restore drill reports (.md and .json)
 
         Inside a set:
-          set.json              what the set is: versions, TPM mode, recipient, warnings, last drill
+          set.json              what the set is: versions, TPM mode, recipient, coherence, last drill
           postgres/             vaulthalla.dump (pg_dump -Fc) and its pg_restore --list table of contents
           etc/vaulthalla/  var/lib/vaulthalla/  var/lib/swtpm/vaulthalla/   as captured (owners, modes)
           exports/  keys/<vault>.json.asc   armored key exports (root only; copy one out to restore a key)
@@ -40,18 +40,30 @@ extension MountFilesystem {
             "exports": set.details.exports.map { ["export": $0.export, "vaults": $0.vaults, "recipients": $0.recipients] as [String: Any] },
         ]
         if let finished = record.finishedAt { document["finished_at"] = UTCTime.string(finished) }
+        // The backup's coherence check of the vault index against the bodies: its mismatches are the set's own warnings.
+        document["coherence"] = ["result": record.warnings.isEmpty ? "coherent" : "mismatches", "mismatches": record.warnings] as [String: Any]
         if let last = drills.last {
             var drill: [String: Any] = ["id": last.id.uuidString, "status": last.status.rawValue, "passed": last.passed,
                                         "failed": last.failed, "started_at": UTCTime.string(last.startedAt)]
             if let finished = last.finishedAt { drill["finished_at"] = UTCTime.string(finished) }
             document["last_drill"] = drill
         }
-        if let version = try fileEntry("/valkyrie/version.json", in: set), let node = try resolve(version) {
-            let repository = self.repository
-            let bytes = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
-            document["version"] = (try? JSONSerialization.jsonObject(with: bytes)) ?? String(decoding: bytes, as: UTF8.self)
-        }
+        if let version = try versionRecord(set) { document["version"] = version }
         return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) + Data("\n".utf8)
+    }
+
+    /// The set's `valkyrie/version.json` as JSON (as text if it does not parse), nil when the set has none.
+    func versionRecord(_ set: SetInfo) throws -> Any? {
+        guard let version = try fileEntry("/valkyrie/version.json", in: set), let node = try resolve(version) else { return nil }
+        let repository = self.repository
+        let bytes = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
+        return (try? JSONSerialization.jsonObject(with: bytes)) ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The key version a vault's export in this set holds, from the version record (0 when it does not say).
+    func exportedKeyVersion(of vault: String, in set: SetInfo) -> Int {
+        let vaults = ((try? versionRecord(set)) as? [String: Any])?["vaults"] as? [[String: Any]]
+        return vaults?.first { $0["name"] as? String == vault }?["currentKeyVersion"] as? Int ?? 0
     }
 
     func drillReport(set id: UUID, drill: UUID, json: Bool) throws -> Data {

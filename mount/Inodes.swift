@@ -50,24 +50,60 @@ enum Place: Hashable, Sendable {
 }
 
 /// Inode numbers: the top level fixed; everything else the first 63 bits of BLAKE2b-256 of the place's
-/// identity with the top bit set (so never a fixed number). The table remembers the places handed to the
-/// kernel; a collision (about 1 in 2^63 per pair) moves the later place on by rehashing with a counter.
+/// identity with the top bit set (so never a fixed number). The table holds only the places the kernel knows
+/// (FUSE's lookup count above zero), so it stays as small as the kernel's own inode cache: `forget` drops a
+/// place. A collision (about 1 in 2^63 per pair) moves the later place on by rehashing with a counter.
 final class InodeTable: Sendable {
-    private let places = Mutex<[UInt64: Place]>([:])
+    private struct Known {
+        var place: Place
+        var lookups: UInt64
+    }
 
-    func inode(for place: Place) -> UInt64 {
+    private let places = Mutex<[UInt64: Known]>([:])
+
+    /// The number of `place` for an entry the kernel now holds (a `lookup` answer): counted until forgotten.
+    func lookedUp(_ place: Place) -> UInt64 {
         if let fixed = place.fixedInode { return fixed }
+        return places.withLock { table in
+            let number = Self.number(for: place, in: table)
+            table[number, default: Known(place: place, lookups: 0)].lookups += 1
+            return number
+        }
+    }
+
+    /// The number of `place` without holding it (a `readdir` entry, which the kernel does not count).
+    func number(for place: Place) -> UInt64 {
+        if let fixed = place.fixedInode { return fixed }
+        return places.withLock { Self.number(for: place, in: $0) }
+    }
+
+    /// The kernel dropped `lookups` references; returns true when the place is gone from the table.
+    func forget(_ inode: UInt64, lookups: UInt64) -> Bool {
+        places.withLock { table in
+            guard var known = table[inode] else { return false }
+            guard known.lookups > lookups else {
+                table.removeValue(forKey: inode)
+                return true
+            }
+            known.lookups -= lookups
+            table[inode] = known
+            return false
+        }
+    }
+
+    /// How many places the kernel holds now.
+    var count: Int { places.withLock { $0.count } }
+
+    private static func number(for place: Place, in table: [UInt64: Known]) -> UInt64 {
         var salt = 0
         while true {
             let digest = Sodium.blake2b256(Data((place.identity + (salt == 0 ? "" : "\0\(salt)")).utf8))
             let number = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } | (1 << 63)
-            let taken = places.withLock { table -> Bool in
-                if let existing = table[number] { return existing != place }
-                table[number] = place
-                return false
+            if let existing = table[number], existing.place != place {
+                salt += 1
+                continue
             }
-            if !taken { return number }
-            salt += 1
+            return number
         }
     }
 
@@ -80,7 +116,7 @@ final class InodeTable: Sendable {
         case 5: .drills
         case 6: .readme
         case 7: .latest
-        default: places.withLock { $0[inode] }
+        default: places.withLock { $0[inode]?.place }
         }
     }
 }

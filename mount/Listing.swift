@@ -40,7 +40,6 @@ extension MountFilesystem {
             return try catalog.listVaultDirectory(vault: vault, path, in: set.record).compactMap { row -> Child? in
                 let child = Place.vault(id, vault: vault, path: row.entry.path)
                 guard let kind = Self.kind(row.entry.kind) else { return nil }
-                remember(child, .vault(row.entry))
                 return (Self.lastComponent(row.entry.path), child, kind)
             }
         default:
@@ -71,7 +70,6 @@ extension MountFilesystem {
         for row in try catalog.listDirectory(path, in: set.record) {
             guard let kind = Self.kind(row.entry.kind) else { continue }
             let name = Self.lastComponent(row.entry.path), child = Place.path(set.id, row.entry.path)
-            remember(child, .file(row.entry))
             out[name] = (name, child, kind)
         }
         if path == "/" {
@@ -91,8 +89,10 @@ extension MountFilesystem {
         return child
     }
 
+    /// Keeps the index row of a place being looked up, so `getattr` and `open` need no query; dropped when the
+    /// kernel forgets the inode.
     func remember(_ place: Place, _ entry: Known) {
-        let inode = inodes.inode(for: place)
+        let inode = inodes.number(for: place)
         known.withLock { $0[inode] = entry }
     }
 

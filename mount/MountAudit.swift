@@ -35,22 +35,26 @@ final class MountAudit: Sendable {
 
     /// Records the opening of key material before any byte of it is served. `vault` is the vault a per-vault
     /// export covers; other key material (all-vault exports, swtpm state, sealed blobs) is named by its path.
-    func keyMaterialOpened(set: SetDetails, path: String, vault: String?) throws {
+    func keyMaterialOpened(set: SetDetails, path: String, vault: String?, keyVersion: Int) throws {
         let key = "\(set.set.id.uuidString)\(path)"
         guard opened.withLock({ !$0.contains(key) }) else { return }
         let recipients = set.exports.filter { vault == nil || $0.vault == vault || $0.vaults.contains(vault!) }
             .flatMap(\.recipients)
-        try catalog.append(KeyExtracted(set: set.set.id, vault: vault ?? path, keyVersion: 0,
+        try catalog.append(KeyExtracted(set: set.set.id, vault: vault ?? path, keyVersion: keyVersion,
                                         recipients: Array(Set(recipients)).sorted()))
         _ = opened.withLock { $0.insert(key) }
     }
 
-    func plaintextRead(set: UUID, file: String, bytes: Int) {
+    /// A vault file opened in plaintext counts as read (an empty one is never read at all).
+    func plaintextOpened(set: UUID, file: String) {
         plaintext.withLock { tally in
             tally.files.insert("\(set.uuidString)\(file)")
             tally.sets.insert(set)
-            tally.bytes += Int64(bytes)
         }
+    }
+
+    func plaintextRead(bytes: Int) {
+        plaintext.withLock { $0.bytes += Int64(bytes) }
     }
 
     /// The summary event, if anything was read in plaintext.

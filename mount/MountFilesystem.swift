@@ -19,6 +19,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
     let keys: VaultKeyStore
     /// Decrypted vault bodies; every byte is overwritten when one leaves (eviction, or unmount).
     let plaintext: SizeBoundedCache<String>
+    let decryptions = BodyDecryptions()
     let audit: MountAudit
     let inodes = InodeTable()
     let log: @Sendable (String) -> Void
@@ -60,7 +61,16 @@ public final class MountFilesystem: ReadOnlyFilesystem {
         guard let parentPlace = inodes.place(of: parent), let place = try child(of: parentPlace, named: name) else {
             throw FUSEError(ENOENT)
         }
-        return try attributes(of: place, inode: inodes.inode(for: place))
+        // Held from here: working out the attributes may need the place by number (a link's target).
+        let inode = inodes.lookedUp(place)
+        do { return try attributes(of: place, inode: inode) } catch {
+            forget(inode, lookups: 1)
+            throw error
+        }
+    }
+
+    public func forget(_ inode: UInt64, lookups: UInt64) {
+        if inodes.forget(inode, lookups: lookups) { _ = known.withLock { $0.removeValue(forKey: inode) } }
     }
 
     public func attributes(of inode: UInt64) throws -> FileAttributes {
@@ -71,7 +81,7 @@ public final class MountFilesystem: ReadOnlyFilesystem {
     public func entries(of inode: UInt64) throws -> [DirectoryEntry] {
         guard let place = inodes.place(of: inode) else { throw FUSEError(ENOENT) }
         return try children(of: place).map { name, child, kind in
-            DirectoryEntry(name: name, inode: inodes.inode(for: child), kind: kind)
+            DirectoryEntry(name: name, inode: inodes.number(for: child), kind: kind)
         }
     }
 

@@ -29,7 +29,7 @@ public enum MountSession {
                                              mountpoint: mountpoint, plaintextCacheBytes: options.plaintextCacheBytes, log: log)
         let mount = try FUSEMount(filesystem, at: mountpoint, options: .init(allowOther: options.allowOther))
         ready()
-        let served = Result { try mount.run(threads: options.threads, handleSignals: handleSignals) }
+        let served = Result { try mount.run(threads: options.threads, handleSignals: handleSignals, log: log) }
         try filesystem.finish()
         try served.get()
     }

@@ -37,7 +37,8 @@ extension MountFilesystem {
             if set.isKeyMaterial(path) {
                 let vault = path.hasPrefix("/keys/") && path.hasSuffix(".json.asc")
                     ? String(path.dropFirst("/keys/".count).dropLast(".json.asc".count)) : nil
-                do { try audit.keyMaterialOpened(set: set.details, path: path, vault: vault) } catch {
+                let version = vault.map { exportedKeyVersion(of: $0, in: set) } ?? 0
+                do { try audit.keyMaterialOpened(set: set.details, path: path, vault: vault, keyVersion: version) } catch {
                     log("\(set.record.name)\(path): cannot record the key-extracted event (\(error)); key material is served only once recorded")
                     throw FUSEError(EIO)
                 }
@@ -48,6 +49,7 @@ extension MountFilesystem {
         default:
             throw FUSEError(EISDIR)
         }
+        if case let .plaintext(_, set, file) = state { audit.plaintextOpened(set: set, file: file) }
         let handle = handles.withLock { table in
             let handle = table.next
             table.next += 1
@@ -64,9 +66,9 @@ extension MountFilesystem {
             return Self.slice(data, offset: offset, size: size)
         case let .content(node, progress):
             return try reader.read(node, progress: progress, offset: offset, size: size)
-        case let .plaintext(data, set, file):
+        case let .plaintext(data, _, _):
             let slice = Self.slice(data, offset: offset, size: size)
-            audit.plaintextRead(set: set, file: file, bytes: slice.count)
+            audit.plaintextRead(bytes: slice.count)
             return slice
         }
     }
@@ -100,6 +102,12 @@ extension MountFilesystem {
         }
         let file = "/vaults/\(vault)\(path)"
         if let cached = plaintext[entry.node] { return .plaintext(cached, set: set.id, file: file) }
+        let data = try decryptions.run(entry.node) { try decrypt(entry, set: set, vault: vault, name: name) }
+        return .plaintext(data, set: set.id, file: file)
+    }
+
+    /// Reads the body and opens it with the vault's keys, into the plaintext cache.
+    private func decrypt(_ entry: VaultEntry, set: SetInfo, vault: String, name: String) throws -> Data {
         let keyring: VaultKeyring?
         do {
             keyring = try keys.keyring(vault: vault, set: set.id) { try self.exportBytes(set) }
@@ -120,19 +128,53 @@ extension MountFilesystem {
         }
         let repository = self.repository
         let sealed = try blocking { try await repository.read(node, offset: 0, length: Int(node.size)) }
-        let opened: VaultKeyring.Opened
-        do { opened = try keyring.open(body: sealed, encryptionIV: entry.iv, recordedVersion: entry.keyVersion) } catch {
+        var ring = keyring
+        var opened = try? ring.open(body: sealed, encryptionIV: entry.iv, recordedVersion: entry.keyVersion)
+        if opened == nil { opened = try openWithEarlierExports(&ring, set: set, vault: vault, body: sealed, entry: entry) }
+        guard let opened else {
             // A body matching its recorded hash is intact: what is missing is its key version (a key rotated out
             // of the export), which is a matter of access, not damage.
             if let hash = entry.contentHash, ContentHash.hex(of: sealed) == hash {
-                log("\(name): its key version is not in the set's key export (versions \(keyring.keys.keys.sorted().map(String.init).joined(separator: ", "))); use --keys FILE with an export that holds it")
+                log(missingVersion(name, set: set, vault: vault, entry: entry, holds: ring.keys.keys.sorted()))
                 throw FUSEError(EACCES)
             }
             log("\(name): no key version of vault \(vault) verifies this body and it does not match its recorded hash: it is damaged; run `valkyrie verify --read-data`")
             throw FUSEError(EIO)
         }
         plaintext.insert(opened.plaintext, for: entry.node)
-        return .plaintext(opened.plaintext, set: set.id, file: file)
+        return opened.plaintext
+    }
+
+    /// Each export holds only the key versions current when it was taken: a body still on an older version is
+    /// opened with the exports of the host's earlier sets (newest first), as restore does. Only with `--unlock`:
+    /// a `--keys` file is the one export there is.
+    private func openWithEarlierExports(_ ring: inout VaultKeyring, set: SetInfo, vault: String, body: Data,
+                                        entry: VaultEntry) throws -> VaultKeyring.Opened? {
+        guard case .gpg = keys.source else { return nil }
+        let earlier = try catalog.sets(host: set.record.host).filter { $0.ordinal < set.record.ordinal }.sorted { $0.ordinal > $1.ordinal }
+        for other in earlier {
+            guard let older = try? keys.keyring(vault: vault, set: other.id, encryptedExport: { try self.exportBytes(self.info(other.id)) })
+            else { continue }
+            let added = older.keys.filter { ring.keys[$0.key] == nil }
+            guard !added.isEmpty else { continue }
+            ring.keys.merge(added) { current, _ in current }
+            if let opened = try? ring.open(body: body, encryptionIV: entry.iv, recordedVersion: entry.keyVersion) { return opened }
+        }
+        return nil
+    }
+
+    /// The log line for an intact body whose key version no export given to the mount holds: which file, which
+    /// version, and what the operator can do.
+    private func missingVersion(_ name: String, set: SetInfo, vault: String, entry: VaultEntry, holds: [Int]) -> String {
+        let held = holds.map(String.init).joined(separator: ", ")
+        let needed = entry.keyVersion.map { holds.contains($0) ? "a key version other than the recorded \($0)" : "key version \($0)" }
+            ?? "a key version the vault index does not record"
+        let source = if case .gpg = keys.source { "the set's key export and those of the host's earlier sets hold" } else { "the --keys file holds" }
+        return "\(name): the body is intact but encrypted with \(needed) of vault \(vault); \(source) only "
+            + "\(holds.count == 1 ? "version" : "versions") \(held). "
+            + "Mount with --keys FILE naming an export that holds it (a `vh vault keys export` taken before the rotation), "
+            + "or restore the set in full (`valkyrie restore \(set.record.name) --full --root DIR`): Vaulthalla keeps retired keys "
+            + "in vault_keys_trashed and reads the file itself"
     }
 
     /// The set's armored export of every vault key.

@@ -17,7 +17,8 @@ struct SetInfo: Sendable {
     /// Key material: shown to root only whatever its captured mode (docs/set-layout.md).
     func isKeyMaterial(_ path: String) -> Bool {
         for prefix in ["/keys", "/exports", "/var/lib/swtpm"] where path == prefix || path.hasPrefix(prefix + "/") { return true }
-        if path.split(separator: "/").last?.hasPrefix(".sealed_") == true { return true }
+        // Vaulthalla's sealed secrets are folders (`.sealed_<name>.blob/<name>.priv`): everything in them counts.
+        if path.split(separator: "/").contains(where: { $0.hasPrefix(".sealed_") }) { return true }
         return details.items.contains { $0.keyMaterial && (path == "/" + $0.item || path.hasPrefix("/" + $0.item + "/")) }
     }
 }

@@ -131,6 +131,7 @@ public final class Backup: Sendable {
         let vaults = try snapshot.vaults()
         let versions = try snapshot.currentKeyVersions()
         let counts = try snapshot.recordCounts()
+        let migrations = try snapshot.schemaMigrations()
         var vaultIndex = try snapshot.vaultIndex(vaults: vaults)
         let s3Vaults = vaults.filter { $0.type == "s3" && $0.bucket != nil }
 
@@ -201,7 +202,7 @@ public final class Backup: Sendable {
             vhVersion: vhVersion, package: VersionRecord.package(), postgresServerVersion: snapshot.serverVersion,
             tpmMode: VersionRecord.tpm(TPMMode.select()), tpmTCTI: TPMMode.select().tcti, swtpmStatePresent: hasSwtpm,
             gpgRecipient: settings.exports.recipient, exportMode: settings.exports.mode.rawValue, host: settings.hostName,
-            valkyrieVersion: settings.valkyrieVersion, counts: counts,
+            valkyrieVersion: settings.valkyrieVersion, counts: counts, schemaMigrations: migrations,
             vaults: vaults.map { .init(id: $0.id, name: $0.name, type: $0.type, mountPoint: $0.mountPoint, bucket: $0.bucket,
                                        currentKeyVersion: versions[$0.id], deleted: $0.deleted) },
             excluded: excluded, maintenance: maintenance)

@@ -50,6 +50,13 @@ public final class DatabaseSnapshot: @unchecked Sendable {
         return counts
     }
 
+    /// The migration pins (`schema_migrations`), by file name; empty where the table is missing.
+    public func schemaMigrations() throws -> [VersionRecord.Migration] {
+        guard try tableExists("schema_migrations") else { return [] }
+        let rows = try connection.query("SELECT filename, sha256 FROM schema_migrations ORDER BY filename")
+        return (0..<rows.count).map { VersionRecord.Migration(filename: rows[$0, "filename"] ?? "", sha256: rows[$0, "sha256"] ?? "") }
+    }
+
     public static let countedTables: [(String, [String])] = [
         ("users", ["users"]), ("groups", ["groups"]),
         ("roles", ["vault_role", "admin_role"]),

@@ -20,10 +20,18 @@ public struct VersionRecord: Codable, Sendable, Equatable {
     public var valkyrieVersion: String
     /// Record counts in the database snapshot.
     public var counts: [String: Int]
+    /// `schema_migrations` in the database snapshot: the migrations the running Vaulthalla applied and accepted,
+    /// each pinned by sha256 (nil in sets made before Valkyrie recorded them).
+    public var schemaMigrations: [Migration]?
     public var vaults: [VaultSummary]
     /// Paths the walk left out by configuration.
     public var excluded: [String]
     public var maintenance: Bool
+
+    public struct Migration: Codable, Sendable, Equatable {
+        public var filename: String
+        public var sha256: String
+    }
 
     public struct PackageVersion: Codable, Sendable, Equatable {
         public var version: String

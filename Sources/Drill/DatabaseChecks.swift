@@ -11,20 +11,12 @@ struct DatabaseChecks {
     let version: VersionRecord
     let vaultIndexLines: Int
 
-    /// schema_migrations present; counts of users, groups, roles, shares, vaults and files equal to capture.
+    /// schema_migrations matching the set's Vaulthalla version; counts of users, groups, roles, shares, vaults and files equal to capture.
     func metadata() -> CheckResult {
         let start = Date()
         var log = CheckLog()
         do {
-            if try matcher.tableExists("schema_migrations") {
-                // Vaulthalla pins each migration file by name (`filename`); older layouts number them (`version`).
-                let columns = try matcher.types("schema_migrations")
-                let key = columns["filename"] != nil ? "filename" : columns["version"] != nil ? "version" : "ctid"
-                let latest = try matcher.connection.query("SELECT max(\(key)::text) AS v, count(*) AS n FROM schema_migrations")
-                log.pass("schema_migrations present: \(latest[0, "n"] ?? "0") rows, latest \(latest[0, "v"] ?? "none") (set made by \(version.vhVersion))")
-            } else {
-                log.fail("schema_migrations is missing from the restored database")
-            }
+            try migrations(&log)
             for (name, tables) in DatabaseSnapshot.countedTables {
                 var total = 0
                 for table in tables where try matcher.tableExists(table) { total += try matcher.count(table) }
@@ -40,6 +32,35 @@ struct DatabaseChecks {
             log.fail("\(error)")
         }
         return log.result("database metadata", since: start)
+    }
+
+    /// The restored `schema_migrations` pins equal, file by file and sha256 by sha256, those the set's Vaulthalla
+    /// version had applied and accepted at capture: that version's daemon starts on this database, no other does.
+    private func migrations(_ log: inout CheckLog) throws {
+        let made = version.vhVersion + (version.package.map { " (package \($0.version))" } ?? "")
+        guard try matcher.tableExists("schema_migrations") else {
+            log.fail("schema_migrations is missing from the restored database")
+            return
+        }
+        let rows = try matcher.connection.query("SELECT filename, sha256 FROM schema_migrations ORDER BY filename")
+        var restored: [String: String] = [:]
+        for row in 0..<rows.count { restored[rows[row, "filename"] ?? ""] = rows[row, "sha256"] ?? "" }
+        guard let recorded = version.schemaMigrations else {
+            log.fail("the set's version record has no migration pins (made by an older Valkyrie): \(restored.count) restored "
+                     + "migrations cannot be matched to \(made); take a new backup")
+            return
+        }
+        let pinned = Dictionary(recorded.map { ($0.filename, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+        var differing: [String] = []
+        for (file, sha) in pinned.sorted(by: { $0.key < $1.key }) {
+            guard let got = restored[file] else { differing.append("\(file) missing"); continue }
+            if got != sha { differing.append("\(file) sha256 \(got.prefix(12))… restored, \(sha.prefix(12))… at capture") }
+        }
+        differing += restored.keys.filter { pinned[$0] == nil }.sorted().map { "\($0) not applied under \(made)" }
+        let latest = pinned.keys.max() ?? "none"
+        log.expect(differing.isEmpty, "schema_migrations: \(restored.count) restored, \(pinned.count) pinned at capture under \(made) "
+            + "(latest \(latest)); " + (differing.isEmpty ? "every filename and sha256 equal"
+                : "differ: \(differing.prefix(5).joined(separator: "; "))\(differing.count > 5 ? " and \(differing.count - 5) more" : "")"))
     }
 
     /// A random user, group, role assignment and share record of the dump present in the restored database with

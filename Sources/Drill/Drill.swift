@@ -42,31 +42,48 @@ public final class Drill: Sendable {
         let source = try await SetSource.find(set, in: repository)
         try catalog.append(DrillStarted(drill: id, set: set.id))
         var checks: [CheckResult] = []
-        func record(_ check: CheckResult) throws {
+        var steps: [DrillReport.Step] = []
+        @discardableResult func step(_ name: String, since start: Date) -> Double {
+            steps.append(.init(step: name, seconds: Date().timeIntervalSince(start)))
+            return steps[steps.count - 1].seconds
+        }
+        /// A check's event, and its time as a step (named `stepName` when that is not the check's name).
+        func record(_ check: CheckResult, as stepName: String? = nil, timed: Bool = true) throws {
             checks.append(check)
+            if timed { steps.append(.init(step: stepName ?? check.name, seconds: check.seconds)) }
             try catalog.append(DrillCheck(drill: id, set: set.id, name: check.name, passed: check.passed, evidence: check.eventEvidence,
                                       sensitive: check.sensitive ? true : nil))
         }
         var databaseVersion: Int?
         do {
-            defer { tearDown() }
+            defer {
+                let teardownStart = Date()
+                tearDown()
+                step("teardown", since: teardownStart)
+            }
             let folder = try ScratchFolder(parent: settings.temporaryDirectory, id: id)
             scratch.withLock { $0.folder = folder }
             // 1. the dump, restored and timed
-            let restoreStart = Date()
+            let fetchStart = Date()
             guard try await source.restore(SetLayout.postgres, into: "\(folder.setFolder)/postgres") else {
                 throw OperatorError.failed("set \(set.name) has no postgres root", remedy: "drill another set")
             }
             let dump = "\(folder.setFolder)/postgres/vaulthalla.dump"
+            step("dump from the repository", since: fetchStart)
+            let dumpBytes = (try? FileManager.default.attributesOfItem(atPath: dump)[.size] as? Int) ?? 0
             let postgres = settings.conninfo.map { ScratchPostgres.database(on: $0, id: id, settings: settings) }
                 ?? ScratchPostgres.cluster(in: folder, settings: settings)
             scratch.withLock { $0.postgres = postgres }
+            let serverStart = Date()
             try postgres.start()
+            let serverSeconds = step("scratch server start", since: serverStart)
+            let restoreStart = Date()
             let restored = try postgres.restore(dump: dump)
             try record(CheckResult(name: "restore", passed: restored.status == 0,
                                    evidence: (restored.status == 0 ? [] : ["FAILED: pg_restore exited \(restored.status)"]) + restored.errors.prefix(5)
-                                       + ["pg_restore of postgres/vaulthalla.dump into the \(postgres.description)"],
-                                   seconds: Date().timeIntervalSince(restoreStart)))
+                                       + ["pg_restore of postgres/vaulthalla.dump (\(dumpBytes) bytes) into the \(postgres.description), "
+                                          + "started in \(String(format: "%.3f", serverSeconds)) s"],
+                                   seconds: Date().timeIntervalSince(restoreStart)), as: "pg_restore")
             let database = try VaulthallaDatabase(conninfo: postgres.conninfo)
             databaseVersion = database.connection.serverVersion
             // 2. the checks
@@ -79,7 +96,9 @@ public final class Drill: Sendable {
             try record(checksOnDB.metadata())
             try record(checksOnDB.records())
             try record(checksOnDB.costControl())
+            let exportsStart = Date()
             let exported = try await ExportedKeys.load(source, gnupgHome: settings.gnupgHome)
+            step("key exports decrypted", since: exportsStart)
             let keys = KeyChecks(database: database, exported: exported)
             try record(keys.coverage())
             var unwrapped: [Int: VaultKeyring] = [:]
@@ -93,14 +112,14 @@ public final class Drill: Sendable {
             try record(await files.s3())
         } catch {
             try? record(CheckResult(name: "drill", passed: false, evidence: ["FAILED: \((error as? OperatorError)?.description ?? "\(error)")"],
-                                    seconds: Date().timeIntervalSince(started)))
+                                    seconds: Date().timeIntervalSince(started)), timed: false)
         }
         // 3. the report, kept in the drill.completed event (the mount shows it under drills/)
         let report = DrillReport(drill: id, set: set.name, setID: set.id, startedAt: started, seconds: Date().timeIntervalSince(started),
                                  vhVersion: source.version.vhVersion,
                                  package: source.version.package.map { "\($0.version)\($0.origin.map { " (\($0))" } ?? "")" },
                                  databaseVersion: source.version.postgresServerVersion, scratchDatabaseVersion: databaseVersion,
-                                 tpmMode: source.version.tpmMode, gpgRecipient: source.version.gpgRecipient, checks: checks)
+                                 tpmMode: source.version.tpmMode, gpgRecipient: source.version.gpgRecipient, checks: checks, steps: steps)
         if markFinished() {
             try catalog.append(DrillCompleted(drill: id, set: set.id, passed: report.passed, report: report.markdown))
         }

@@ -16,6 +16,14 @@ public struct DrillReport: Codable, Sendable {
     public var tpmMode: String
     public var gpgRecipient: String
     public var checks: [CheckResult]
+    /// Where the time went, in order: the dump from the repository, scratch server start, pg_restore, the key
+    /// exports, each check, teardown.
+    public var steps: [Step]
+
+    public struct Step: Codable, Sendable, Equatable {
+        public var step: String
+        public var seconds: Double
+    }
 
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
 
@@ -27,6 +35,11 @@ public struct DrillReport: Codable, Sendable {
                      "| Vaulthalla | \(vhVersion) |", "| package | \(package ?? "not from a package") |",
                      "| PostgreSQL | \(databaseVersion) (scratch server \(scratchDatabaseVersion.map(String.init) ?? "not started")) |",
                      "| TPM mode | \(tpmMode) |", "| GPG recipient | \(gpgRecipient) |", ""]
+        if !steps.isEmpty {
+            lines += ["## Time per step", "", "| step | seconds |", "|---|---:|"]
+            lines += steps.map { "| \($0.step) | \(String(format: "%.3f", $0.seconds)) |" }
+            lines += ["| total | \(String(format: "%.3f", seconds)) |", ""]
+        }
         for check in checks {
             lines.append("## \(check.passed ? "passed" : "FAILED"): \(check.name) (\(String(format: "%.3f", check.seconds)) s)")
             lines.append("")

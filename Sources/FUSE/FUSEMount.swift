@@ -57,12 +57,13 @@ public final class FUSEMount: @unchecked Sendable {
     ///
     /// Signals are taken by dispatch sources rather than libfuse's handlers: those only stop the loop when the
     /// signal lands on the loop's own thread, and in a Swift process any thread may take it.
-    public func run(threads: Int = 8, handleSignals: Bool = false) throws {
+    /// `log` hears why an unmount on a signal had to be forced.
+    public func run(threads: Int = 8, handleSignals: Bool = false, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         let signals = handleSignals ? [SIGINT, SIGTERM, SIGHUP] : []
         let sources = signals.map { number in
             Glibc.signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.unmount() }
+            source.setEventHandler { [weak self] in self?.unmount(log: log) }
             source.resume()
             return source
         }
@@ -81,9 +82,19 @@ public final class FUSEMount: @unchecked Sendable {
         }
     }
 
-    /// Ends `run` from another thread: stops the loop and detaches the mount.
-    public func unmount() {
+    /// Ends `run` from another thread: unmounts, which ends the kernel's connection and with it the loop.
+    ///
+    /// A mount still in use (a file open in it, a shell's working directory) cannot simply be unmounted, and a
+    /// lazy detach alone would leave the connection, and this process, serving those users for as long as they
+    /// hold on. So a busy mount is forced: MNT_FORCE aborts the connection (their next access fails with
+    /// "Transport endpoint is not connected") and the mount is then detached from the tree.
+    public func unmount(log: @Sendable (String) -> Void = { _ in }) {
         fuse_session_exit(session)
+        guard umount2(mountpoint, 0) != 0 else { return }
+        if errno == EBUSY {
+            log("\(mountpoint) is still in use (an open file or a working directory in it): forcing the unmount; those processes lose access")
+            umount2(mountpoint, Int32(MNT_FORCE))
+        }
         umount2(mountpoint, Int32(MNT_DETACH))
     }
 

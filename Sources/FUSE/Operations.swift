@@ -36,6 +36,16 @@ enum Operations {
                 fuse_reply_entry(request, &entry)
             }
         }
+        // The kernel dropped its references to inodes: the filesystem may let them go (no reply is sent).
+        ops.forget = { request, inode, lookups in
+            Dispatcher.of(request).filesystem.forget(inode, lookups: lookups)
+            fuse_reply_none(request)
+        }
+        ops.forget_multi = { request, count, forgets in
+            let filesystem = Dispatcher.of(request).filesystem
+            for item in UnsafeBufferPointer(start: forgets, count: count) { filesystem.forget(item.ino, lookups: item.nlookup) }
+            fuse_reply_none(request)
+        }
         ops.getattr = { request, inode, _ in
             Dispatcher.answer(request) { d in
                 let attributes = try d.filesystem.attributes(of: inode)

@@ -7,6 +7,9 @@ import Foundation
 public protocol ReadOnlyFilesystem: AnyObject, Sendable {
     /// The entry `name` in directory `parent` (ENOENT if there is none).
     func lookup(parent: UInt64, name: String) throws -> FileAttributes
+    /// The kernel dropped `lookups` of the references that `lookup` answers gave it to `inode`; once all are
+    /// dropped it will not ask about the inode again until a new `lookup`.
+    func forget(_ inode: UInt64, lookups: UInt64)
     /// The attributes of `inode`.
     func attributes(of inode: UInt64) throws -> FileAttributes
     /// Every entry of directory `inode`, without `.` and `..` (the wrapper adds them).
@@ -26,6 +29,7 @@ public protocol ReadOnlyFilesystem: AnyObject, Sendable {
 }
 
 extension ReadOnlyFilesystem {
+    public func forget(_ inode: UInt64, lookups: UInt64) {}
     public func open(_ inode: UInt64) throws -> OpenFile { OpenFile(handle: 0) }
     public func release(_ inode: UInt64, handle: UInt64) {}
     public func readlink(_ inode: UInt64) throws -> String { throw FUSEError(EINVAL) }

@@ -84,6 +84,28 @@ public final class Repository: Sendable {
         }
     }
 
+    /// Forgets the loaded index and reads it again (after a prune rewrote it and deleted packs).
+    func reloadIndex() async throws {
+        index.withLock { $0 = BlobIndex() }
+        loadedIndexFiles.withLock { $0 = [] }
+        cache.removeAll()
+        try await refreshIndex()
+    }
+
+    /// A reader over this index plus packs no index names (`name: size`, read by their headers); this
+    /// repository's own index is left as it is, so no writer of it reuses their blobs.
+    func including(packs: [String: Int]) async throws -> Repository {
+        let view = Repository(backend: backend, key: key, config: config, cacheBytes: 16 << 20)
+        let current = index.withLock { $0 }
+        view.index.withLock { $0 = current }
+        for (name, size) in packs {
+            guard let id = PackFormat.id(name),
+                  let entries = try? await PackFormat.readEntries(pack: name, size: size, backend: backend, key: key) else { continue }
+            view.index.withLock { $0.add(pack: id, entries: entries) }
+        }
+        return view
+    }
+
     /// Index file names loaded so far.
     var indexFiles: Set<String> { loadedIndexFiles.withLock { $0 } }
 

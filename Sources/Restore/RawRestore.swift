@@ -61,7 +61,9 @@ public enum RawRestore {
     /// child at a time from the index.
     static func restore(_ entry: IndexedFile, at path: String, source: SetSource) async throws -> Restored {
         if let node = try await source.node(entry.entry) {
-            let result = try await Restorer(repository: source.repository).restore(node, to: path)
+            // The path below the item's root, as the archiver recorded hard links.
+            let below = entry.entry.path.dropFirst(entry.item.count + 1).drop { $0 == "/" }
+            let result = try await Restorer(repository: source.repository).restore(node, to: path, relative: String(below))
             return Restored(files: result.files, bytes: result.bytes, warnings: result.warnings)
         }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -37,12 +37,15 @@ public struct RestorePlan: Codable, Sendable {
         let vaults = record.vaults.filter { !$0.deleted }
         let s3 = vaults.filter { $0.type == "s3" }.map(\.name).sorted()
 
-        // One file per vault to read back: the first non-empty file of the vault in this set.
+        // One file per vault to read back: the first non-empty file of the vault in this set whose body the set's own
+        // key export opens (stored in plaintext, or on the vault's current key version, the one the export holds).
+        let currentKeys = Dictionary(vaults.map { ($0.name, $0.currentKeyVersion) }, uniquingKeysWith: { first, _ in first })
         var known: [String: KnownFile] = [:]
         for file in try source.catalog.vaultEntries(of: source.set) where file.entry.kind == .file {
-            let candidate = KnownFile(vault: file.entry.vault, path: file.entry.path, size: file.entry.size)
-            if let current = known[file.entry.vault], current.size > 0 || file.entry.size == 0 { continue }
-            known[file.entry.vault] = candidate
+            let entry = file.entry
+            guard (entry.iv ?? "").isEmpty || entry.keyVersion == currentKeys[entry.vault] ?? nil else { continue }
+            if let current = known[entry.vault], current.size > 0 || entry.size == 0 { continue }
+            known[entry.vault] = KnownFile(vault: entry.vault, path: entry.path, size: entry.size)
         }
         let knownFiles = vaults.compactMap { known[$0.name] }
 

@@ -41,11 +41,6 @@ enum VaultKeys {
     }
 
     /// One vault's keyring: every key version the export holds for it.
-    static func keyring(vault: String, _ keys: KeySource, set: SetSource) async throws -> VaultKeyring {
-        let (entries, origin) = try await entries(keys, set: set)
-        return try keyring(vault: vault, entries: entries, origin: origin)
-    }
-
     static func keyring(vault: String, entries: [VaultKeyExport], origin: String) throws -> VaultKeyring {
         let mine = entries.filter { $0.vaultName == vault }
         guard let first = mine.first else {

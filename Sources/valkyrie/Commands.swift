@@ -11,6 +11,8 @@ extension Valkyrie {
         InitCommand.self,
         KeyCommand.self,
         VerifyCommand.self,
+        ForgetCommand.self,
+        PruneCommand.self,
         BackupCommand.self,
         DrillCommand.self,
         DrillsCommand.self,

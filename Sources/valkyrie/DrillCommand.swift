@@ -8,10 +8,11 @@ struct DrillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill", abstract: "Prove a set restores: restore its dump into a scratch PostgreSQL and check it.",
         discussion: """
-        Checks database metadata and counts, a random user, group, role assignment and share record, the cost-control
-        policy state, key-export coverage, sampled files of every local and S3 vault (hash, GCM tag, size), and on swtpm
-        hosts that the restored swtpm state unseals the sealed blobs. Every check is a catalog event; the report is
-        kept in the catalog (the mount's drills/). Exit 0 only if every check passed, 1 otherwise.
+        Checks the schema_migrations pins against those recorded under the set's Vaulthalla version, record counts,
+        a random user, group, role assignment and share record, the cost-control policy state, key-export coverage,
+        sampled files of every local and S3 vault (hash, GCM tag, size), and on swtpm hosts that the restored swtpm
+        state unseals the sealed blobs. Every check is a catalog event; the report, with the time per step, is kept in
+        the catalog (the mount's drills/). Exit 0 only if every check passed, 1 otherwise.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -66,7 +67,10 @@ struct DrillCommand: AsyncParsableCommand {
         // The run returns once the interrupted teardown is done; the handler may not have exited yet.
         if let reason = drill.interruption { throw interrupted(reason) }
         global.output.emit(report) { report.markdown }
-        if !report.passed { throw CommandExit(status: .failed) }
+        if !report.passed {
+            global.output.note("drill of \(report.set) FAILED: \(report.checks.filter { !$0.passed }.map(\.name).joined(separator: ", "))")
+            throw CommandExit(status: .failed)
+        }
     }
 }
 

@@ -8,7 +8,7 @@ struct RestoreCommand: AsyncParsableCommand {
         commandName: "restore", abstract: "Bring files, vault files (decrypted) or a whole set back out of the repository.",
         discussion: """
             valkyrie restore SET:PATH --to DIR [--dry-run] [--overwrite]
-            valkyrie restore --vault NAME --set SET LOGICAL_PATH --to DIR [--keys FILE] [--overwrite]
+            valkyrie restore --vault NAME --set SET LOGICAL_PATH --to DIR [--keys FILE] [--overwrite]   (a file or a folder)
             valkyrie restore SET --full --root DIR [--db CONNINFO] [--dry-run]
             """)
 
@@ -27,7 +27,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Say what would be restored, write nothing.")
     var dryRun = false
 
-    @Option(name: .long, help: "Restore a vault file by logical path, decrypted.")
+    @Option(name: .long, help: "Restore a vault file or folder by logical path, decrypted.")
     var vault: String?
 
     @Option(name: .long, help: "The set (with --vault).")
@@ -70,9 +70,14 @@ struct RestoreCommand: AsyncParsableCommand {
             let summary = try await VaultRestore.run(source, vault: vault, path: target, to: Self.absolute(to), keys: keySource,
                                                      overwrite: overwrite)
             global.output.emit(summary) {
-                "restored \(vault):\(summary.path) from \(summary.set) to \(summary.target) (\(HumanFormat.bytes(summary.bytes)), " +
-                    (summary.keyVersion.map { "key version \($0)\(summary.staleRecordedVersion ? ", recorded version was stale" : "")" } ?? "stored in plaintext") + ")"
+                let what = summary.kind == "file"
+                    ? HumanFormat.bytes(summary.bytes) + ", " + (summary.keyVersion.map { "key version \($0)\(summary.staleRecordedVersion ? ", recorded version was stale" : "")" } ?? "stored in plaintext")
+                    : "\(summary.files) files, \(HumanFormat.bytes(summary.bytes))"
+                return (["restored \(vault):\(summary.path) from \(summary.set) to \(summary.target) (\(what))"]
+                    + summary.skippedSymlinks.map { "skipped symlink \(vault):\($0) (the index records no target)" }
+                    + summary.failed.map { "not restored: \($0)" }).joined(separator: "\n")
             }
+            if !summary.failed.isEmpty { throw CommandExit(status: .partial) }
         } else if full, let root {
             let config = try global.loadConfiguration()
             let pgRestore = config.postgres?.binDir.map { "\($0)/pg_restore" } ?? "pg_restore"

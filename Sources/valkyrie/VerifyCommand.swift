@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Repository
+import Retention
 import Support
 
 struct VerifyCommand: AsyncParsableCommand {
@@ -11,7 +12,8 @@ struct VerifyCommand: AsyncParsableCommand {
         Without --read-data: every index, pack header and set is checked and every blob a set uses must be indexed.
         --read-data re-reads and authenticates every blob; --read-data=PERCENT reads the next of ceil(100/PERCENT)
         rotating subsets, so that many runs cover everything. Damaged blobs are named with every set and path they
-        affect; exit 1 if any.
+        affect; exit 1 if any. Each run is a `verify.completed` event in the catalog (when this host has one), and
+        `valkyrie sets` shows when each set's data was last read back.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -43,7 +45,16 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         try await global.recorded("verify") { run in
             let repo = try await repository.open(global)
-            let report = try await Verifier(repository: repo).verify(readPercent: readData)
+            // Each run is a `verify.completed` event in the catalog, when this host has one (a repository can be
+            // verified from anywhere); `valkyrie sets` shows from it when each set's data was last read back.
+            let catalogPath = try global.catalogPath()
+            let report: VerifyReport
+            if FileManager.default.fileExists(atPath: catalogPath) {
+                report = try await Verifier(repository: repo).verify(readPercent: readData, recordingIn: try global.openCatalog()).0
+            } else {
+                report = try await Verifier(repository: repo).verify(readPercent: readData)
+                global.output.note("no catalog at \(catalogPath): this run is not recorded")
+            }
             run.record("valkyrie_verify_last_read_data_percent", Double(readData ?? 0))
             run.record("valkyrie_verify_last_problems", Double(report.problems.count), evenOnFailure: true)
             global.output.emit(report) { Self.describe(report) }
@@ -55,6 +66,9 @@ struct VerifyCommand: AsyncParsableCommand {
         var lines = ["\(report.snapshots) sets, \(report.indexFiles) index files, \(report.packs) packs, \(report.blobs) blobs"]
         if report.unindexedPacks > 0 {
             lines.append("\(report.unindexedPacks) packs without an index (an interrupted write; the next backup reuses them)")
+        }
+        if report.condemnedPacks > 0 {
+            lines.append("\(report.condemnedPacks) packs condemned by prune (a later prune deletes them)")
         }
         if report.packsRead > 0 || report.subset != nil {
             let subset = report.subset.map { " (subset \($0.bucket + 1) of \($0.of))" } ?? ""

@@ -21,7 +21,8 @@ struct BrokenSets {
     }
 
     /// A new set whose roots are the good set's with `change` applied, committed and recorded in the catalog.
-    func derive(_ what: String, change: (SetWriter, inout [String: Snapshot.Root]) async throws -> Void) async throws -> SetRecord {
+    func derive(_ what: String, version: (inout VersionRecord) -> Void = { _ in },
+                change: (SetWriter, inout [String: Snapshot.Root]) async throws -> Void) async throws -> SetRecord {
         let (snapshot, metadata) = try await goodSnapshot()
         let catalog = try fixture.catalog()
         let record = try catalog.startSet(host: "broken-\(what)", valkyrieVersion: metadata.version.valkyrieVersion,
@@ -35,6 +36,7 @@ struct BrokenSets {
         changed.name = record.name
         changed.host = record.host
         changed.ordinal = record.ordinal
+        version(&changed.version)
         _ = try await writer.commit(metadata: try .init(encoding: changed), roots: roots)
         try catalog.append(BackupCompleted(set: record.id, warnings: ["broken on purpose: \(what)"]))
         return try catalog.requireSet(record.id.uuidString)
@@ -112,15 +114,29 @@ struct BrokenSets {
         return (set, vault.name)
     }
 
-    /// The dump taken again without `share_link` (restored into the test server, dropped, dumped).
+    /// The dump taken again without `share_link`.
     func droppedTable() async throws -> SetRecord {
+        try await redumped("dump", sql: "DROP TABLE share_link CASCADE")
+    }
+
+    /// The dump taken again after another Vaulthalla version's migrations: the latest migration's file changed
+    /// (its sha256 pin), and one more applied. The version record still says the good set's version.
+    func otherMigrations() async throws -> SetRecord {
+        try await redumped("migrations", sql: """
+            UPDATE schema_migrations SET sha256 = repeat('0', 64) WHERE filename = (SELECT max(filename) FROM schema_migrations);
+            INSERT INTO schema_migrations (filename, sha256) VALUES ('999_newer.sql', repeat('1', 64));
+            """)
+    }
+
+    /// A set whose dump was restored into the test server, changed by `sql`, and dumped again.
+    func redumped(_ what: String, sql: String) async throws -> SetRecord {
         let pgBin = try DrillFixture.require("VALKYRIE_TEST_PGBIN"), host = try DrillFixture.require("VALKYRIE_TEST_PGHOST")
         let port = DrillFixture.environment["VALKYRIE_TEST_PGPORT"] ?? "5432", user = DrillFixture.environment["VALKYRIE_TEST_PGUSER"] ?? "postgres"
         let (snapshot, _) = try await goodSnapshot()
         guard let dumpNode = try await fixture.repository.node(at: "vaulthalla.dump", in: snapshot.roots[SetLayout.postgres]!) else {
             throw OperatorError.failed("no postgres/vaulthalla.dump")
         }
-        let work = "\(fixture.folder)/dropped"
+        let work = "\(fixture.folder)/redump-\(what)"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         try await fixture.repository.read(dumpNode, offset: 0, length: Int(dumpNode.size)).write(to: URL(fileURLWithPath: "\(work)/in.dump"))
@@ -129,14 +145,19 @@ struct BrokenSets {
         try Subprocess.check("\(pgBin)/createdb", ["-h", host, "-p", port, "-U", user, name])
         defer { _ = try? Subprocess.run("\(pgBin)/dropdb", ["-h", host, "-p", port, "-U", user, "--force", name]) }
         _ = try Subprocess.run("\(pgBin)/pg_restore", ["--no-owner", "--no-privileges", "--dbname=\(server) dbname=\(name)", "\(work)/in.dump"])
-        try Subprocess.check("\(pgBin)/psql", ["-d", "\(server) dbname=\(name)", "-c", "DROP TABLE share_link CASCADE"])
+        try Subprocess.check("\(pgBin)/psql", ["-d", "\(server) dbname=\(name)", "-v", "ON_ERROR_STOP=1", "-c", sql])
         try Subprocess.check("\(pgBin)/pg_dump", ["-Fc", "-Z0", "-f", "\(work)/out.dump", "-d", "\(server) dbname=\(name)"])
         let dump = try Data(contentsOf: URL(fileURLWithPath: "\(work)/out.dump"))
-        return try await derive("dump") { writer, roots in
+        return try await derive(what) { writer, roots in
             try await replacing(SetLayout.postgres, "vaulthalla.dump", in: &roots, writer: writer) { node in
                 try await Self.withContent(node, dump, writer: writer)
             }
         }
+    }
+
+    /// The good set as an older Valkyrie recorded it: no `schemaMigrations` in its version record.
+    func withoutMigrationPins() async throws -> SetRecord {
+        try await derive("unpinned", version: { $0.schemaMigrations = nil }) { _, _ in }
     }
 
     /// The swtpm state replaced by an empty folder: a new TPM whose seeds never sealed anything.

@@ -60,7 +60,7 @@ import Testing
         Exposition(try String(contentsOfFile: path, encoding: .utf8))
     }
 
-    @Test("backup, drill and verify write the metrics file and log one line per event; a failing backup keeps the last success")
+    @Test("backup, drill, verify and forget --prune write the metrics file and log one line per event; a failing backup keeps the last success")
     func metricsAfterRealRuns() throws {
         let host = try BackupCommandTests.LabHost()
         defer { host.destroy() }
@@ -117,6 +117,16 @@ import Testing
         file = try Self.read(metrics)
         #expect(file["valkyrie_verify_last_read_data_percent"] == 50 && file["valkyrie_verify_last_problems"] == 0)
         #expect(file[#"valkyrie_last_exit_code{command="verify"}"#] == 0)
+
+        // What the prune timer runs: one set kept, nothing old enough to delete yet.
+        let pruned = try good.run(["forget", "--prune", "--keep-last", "1"])
+        #expect(pruned.status == 0, "\(pruned.stdoutText)\(pruned.stderrText)")
+        #expect(pruned.stderrText.hasPrefix("valkyrie: prune: started\n") && pruned.stderrText.contains("valkyrie: prune.completed "),
+                "\(pruned.stderrText)")
+        #expect(pruned.stderrText.contains("valkyrie: prune: done (exit 0) in "))
+        file = try Self.read(metrics)
+        #expect(file[#"valkyrie_last_exit_code{command="prune"}"#] == 0 && file["valkyrie_prune_last_removed_bytes"] == 0)
+        #expect(file[#"valkyrie_last_success_timestamp_seconds{command="prune"}"#] != nil)
 
         // The same file from a host whose PostgreSQL is unreachable, as the journal sees it.
         let bad = try BackupCommandTests.Setup(["monitoring.textfile": metrics,

@@ -111,6 +111,16 @@ final class LabSet: @unchecked Sendable {
                                         size: Int64(plain.count), iv: iv, keyVersion: recorded,
                                         contentHash: ContentHash.hex(of: body), format: 1))
         }
+        // And one damaged after Vaulthalla wrote it: a flipped byte, so no key verifies it and its hash differs.
+        let damagedAlias = Alias.make(name: "damaged.txt", random: Sodium.randomBytes(Alias.randomByteCount))
+        let damagedNonce = Sodium.randomBytes(BodyCipher.nonceSize)
+        let written = try BodyCipher.seal(Data("bit rot\n".utf8), key: alphaV2, nonce: damagedNonce)
+        var damaged = written
+        damaged[damaged.startIndex + 3] ^= 0x40
+        try write("var/lib/vaulthalla/users/admin/\(damagedAlias)", damaged, mode: 0o600, uid: 998, gid: 998)
+        lines.append(VaultIndexLine(vault: "alpha", path: "/docs/damaged.txt", kind: .file,
+                                    backingPath: "/var/lib/vaulthalla/users/admin/\(damagedAlias)", size: 8,
+                                    iv: BodyCipher.ivString(damagedNonce), keyVersion: 2, contentHash: ContentHash.hex(of: written), format: 1))
         // Vault beta (S3): an object with its user metadata as xattrs.
         let object = Data("s3 object body\n".utf8), nonce = Sodium.randomBytes(BodyCipher.nonceSize)
         let sealed = try BodyCipher.seal(object, key: betaV1, nonce: nonce)
@@ -151,7 +161,7 @@ final class LabSet: @unchecked Sendable {
 
     /// Stores the image as a new set and records and indexes it; `startedAt` must differ by a second between sets.
     @discardableResult
-    func addSet(startedAt: Date = Date()) async throws -> SetRecord {
+    func addSet(startedAt: Date = Date(), warnings: [String] = []) async throws -> SetRecord {
         let writer = try await repository.beginSet()
         var roots: [String: Snapshot.Root] = [:]
         for root in Self.treeRoots { roots[root] = .tree(try await writer.storeDirectory(at: original(root)).tree) }
@@ -168,7 +178,7 @@ final class LabSet: @unchecked Sendable {
         }
         try catalog.append(ExportRecorded(set: set.id, export: "vault-keys", recipients: [recipient], vaults: ["alpha", "beta"],
                                           digest: "", size: 0))
-        try catalog.append(BackupCompleted(set: set.id))
+        try catalog.append(BackupCompleted(set: set.id, warnings: warnings))
         let completed = try catalog.requireSet(set.id.uuidString)
         let contents = SnapshotContents(repository: repository)
         contents.register(completed, snapshot: snapshot.snapshot)

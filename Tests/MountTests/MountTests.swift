@@ -31,6 +31,11 @@ import Testing
                 if (try? Subprocess.run("cmp", [big, "\(root)/\(lab.aliases["/big.bin"]!)"]))?.status != 0 { failures.withLock { $0 += 1 } }
             }
             #expect(failures.withLock { $0 } == 0)
+            // And eight of its vault name at once: one decryption, shared by every open that arrives during it.
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                if (try? Subprocess.run("cmp", [big, "\(root)/vaults/alpha/big.bin"]))?.status != 0 { failures.withLock { $0 += 1 } }
+            }
+            #expect(failures.withLock { $0 } == 0)
 
             // Names, types and sizes of every root; owners and modes as captured outside key material.
             var expectedCount = 0
@@ -60,9 +65,9 @@ import Testing
             #expect(sealed == "400 0\n")
 
             // The whole tree: the roots, the 2 file roots, 5 folders above roots (etc, var, var/lib, var/lib/swtpm,
-            // valkyrie), the set folder, set.json, vaults/ with 2 vaults and their 7 entries, and the top level
+            // valkyrie), the set folder, set.json, vaults/ with 2 vaults and their 8 entries, and the top level
             // (root, README.txt, sets, incomplete, hosts, hosts/labhost, its link, drills, latest).
-            expectedCount += 2 + 5 + 1 + 1 + 1 + 2 + 7 + 9
+            expectedCount += 2 + 5 + 1 + 1 + 1 + 2 + 8 + 9
             #expect(try Subprocess.check("sh", ["-c", "find '\(mount.path)' | wc -l"]).stdoutText == "\(expectedCount)\n")
 
             // Plaintext of vault files: current key, stale recorded key version, empty-IV body, an S3 object.
@@ -109,7 +114,7 @@ import Testing
         let report = "sets/\(set.name)/vaults/alpha/docs/report.txt"
         var inode = ""
         try await TestMount.with(lab) { mount in
-            #expect(try Subprocess.check("ls", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs"]).stdoutText == "old.txt\nreport.txt\nstale.txt\n")
+            #expect(try Subprocess.check("ls", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs"]).stdoutText == "damaged.txt\nold.txt\nreport.txt\nstale.txt\n")
             #expect(try Subprocess.check("stat", ["-c", "%s", "\(mount.path)/\(report)"]).stdoutText
                     == "\(lab.plaintexts["alpha/docs/report.txt"]!.count)\n")
             let denied = try Subprocess.run("cat", ["\(mount.path)/\(report)"])
@@ -127,7 +132,13 @@ import Testing
             // A body on a key version the export lacks is intact: refused as access, not damage.
             let old = try Subprocess.run("cat", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs/old.txt"])
             #expect(old.status != 0 && old.stderrText.contains("Permission denied"))
-            #expect(mount.log.contains { $0.contains("key version is not in the set's key export") })
+            // A damaged body is EIO, and the log says how to find out more.
+            let damaged = try Subprocess.run("cat", ["\(mount.path)/sets/\(set.name)/vaults/alpha/docs/damaged.txt"])
+            #expect(damaged.status != 0 && damaged.stderrText.contains("Input/output error"), "\(damaged.stderrText)")
+            #expect(mount.log.contains { $0.contains("/vaults/alpha/docs/damaged.txt: no key version of vault alpha verifies this body")
+                                         && $0.contains("valkyrie verify --read-data") })
+            #expect(mount.log.contains { $0.contains("/vaults/alpha/docs/old.txt: the body is intact but encrypted with key version 1 of vault alpha; "
+                                                     + "the --keys file holds only version 2") && $0.contains("--keys FILE") })
         }
     }
 
@@ -163,6 +174,48 @@ import Testing
             #expect(seen == "sets/\(second.name)\n")
             #expect(try Subprocess.check("ls", ["\(mount.path)/sets"]).stdoutText == "\(lab.sets[0].name)\n\(second.name)\n")
             #expect(try Subprocess.check("ls", ["\(mount.path)/hosts/labhost"]).stdoutText == "\(lab.sets[0].name)\n\(second.name)\n")
+        }
+    }
+
+    @Test func drillsPartialSetsAndWhatSetJSONSays() async throws {
+        let lab = try await LabSet.make(bigFileBytes: 1 << 20)
+        let set = lab.sets[0]
+        let drill = UUID()
+        try lab.catalog.append(DrillStarted(drill: drill, set: set.id))
+        try lab.catalog.append(DrillCheck(drill: drill, set: set.id, name: "pg_restore", passed: true, evidence: "42 tables | restored"))
+        try lab.catalog.append(DrillCheck(drill: drill, set: set.id, name: "vault file", passed: false, evidence: "alpha /docs/old.txt: no key"))
+        try lab.catalog.append(DrillCompleted(drill: drill, set: set.id, passed: false))
+        let partial = try await lab.addSet(startedAt: set.startedAt.addingTimeInterval(60), warnings: ["alpha /docs/report.txt: body hash differs"])
+        try await TestMount.with(lab) { mount in
+            // A partial set is under incomplete/, never `latest`; its host link points there.
+            #expect(try Subprocess.check("ls", ["\(mount.path)/sets"]).stdoutText == "\(set.name)\n")
+            #expect(try Subprocess.check("ls", ["\(mount.path)/incomplete"]).stdoutText == "\(partial.name)\n")
+            #expect(try Subprocess.check("readlink", ["\(mount.path)/latest"]).stdoutText == "sets/\(set.name)\n")
+            #expect(try Subprocess.check("readlink", ["\(mount.path)/hosts/labhost/\(partial.name)"]).stdoutText
+                    == "../../incomplete/\(partial.name)\n")
+            #expect(try Subprocess.check("cat", ["\(mount.path)/incomplete/\(partial.name)/etc/vaulthalla/config.yaml"]).stdout
+                    == (try Data(contentsOf: URL(fileURLWithPath: lab.original("etc/vaulthalla/config.yaml")))))
+
+            // drills/: the report as Markdown and JSON; set.json names the last drill and the coherence result.
+            let base = "\(mount.path)/drills/\(set.name)_\(drill.uuidString.prefix(8).lowercased())"
+            #expect(try Subprocess.check("ls", ["\(mount.path)/drills"]).stdoutText
+                    == "\((base as NSString).lastPathComponent).json\n\((base as NSString).lastPathComponent).md\n")
+            let markdown = try Subprocess.check("cat", ["\(base).md"]).stdoutText
+            #expect(markdown.contains("1 checks passed, 1 failed") && markdown.contains("| vault file | FAILED | alpha /docs/old.txt: no key |")
+                    && markdown.contains("42 tables \\| restored"), "\(markdown)")
+            let report = try #require(try JSONSerialization.jsonObject(with: try Subprocess.check("cat", ["\(base).json"]).stdout) as? [String: Any])
+            #expect(report["id"] as? String == drill.uuidString && (report["checks"] as? [Any])?.count == 2)
+
+            let shown = try #require(try JSONSerialization.jsonObject(with: try Subprocess.check("cat", ["\(mount.path)/sets/\(set.name)/set.json"]).stdout) as? [String: Any])
+            let last = try #require(shown["last_drill"] as? [String: Any])
+            #expect(last["id"] as? String == drill.uuidString && last["passed"] as? Int == 1 && last["failed"] as? Int == 1)
+            #expect((shown["coherence"] as? [String: Any])?["result"] as? String == "coherent")
+            #expect((shown["version"] as? [String: Any])?["tpm_mode"] as? String == "swtpm")
+            #expect((shown["exports"] as? [[String: Any]])?.first?["recipients"] as? [String] == [lab.recipient])
+            let incomplete = try #require(try JSONSerialization.jsonObject(with: try Subprocess.check("cat", ["\(mount.path)/incomplete/\(partial.name)/set.json"]).stdout) as? [String: Any])
+            #expect(incomplete["status"] as? String == "partial")
+            #expect((incomplete["coherence"] as? [String: Any])?["mismatches"] as? [String] == ["alpha /docs/report.txt: body hash differs"])
+            #expect(incomplete["last_drill"] == nil)
         }
     }
 }

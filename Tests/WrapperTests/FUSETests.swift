@@ -1,6 +1,7 @@
 import FUSE
 import Foundation
 import Support
+import Synchronization
 import Testing
 
 /// A small fixed tree served from memory, to test the wrapper through the real kernel.
@@ -86,6 +87,25 @@ private func withMount(allowOther: Bool = false, _ body: (String, MemoryFilesyst
     try body(mountpoint, filesystem)
 }
 
+/// A mount of `MemoryFilesystem` in a new folder (the caller removes it), served on a thread of its own until
+/// `run` returns, which signals `finished`.
+private func serveOnAThread(handleSignals: Bool) throws -> (String, FUSEMount, DispatchSemaphore) {
+    let mountpoint = FileManager.default.temporaryDirectory.appendingPathComponent("fuse-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+    do {
+        let mount = try FUSEMount(MemoryFilesystem(), at: mountpoint)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            try? mount.run(threads: 4, handleSignals: handleSignals)
+            finished.signal()
+        }
+        return (mountpoint, mount, finished)
+    } catch {
+        try? FileManager.default.removeItem(atPath: mountpoint)
+        throw error
+    }
+}
+
 @Suite(.serialized) struct FUSETests {
     @Test func listsReadsAndStatsThroughTheKernel() throws {
         try withMount { root, filesystem in
@@ -149,15 +169,8 @@ private func withMount(allowOther: Bool = false, _ body: (String, MemoryFilesyst
     }
 
     @Test func aSignalEndsTheLoopAndUnmounts() throws {
-        let mountpoint = FileManager.default.temporaryDirectory.appendingPathComponent("fuse-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        let (mountpoint, mount, finished) = try serveOnAThread(handleSignals: true)
         defer { try? FileManager.default.removeItem(atPath: mountpoint) }
-        let mount = try FUSEMount(MemoryFilesystem(), at: mountpoint)
-        let finished = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            try? mount.run(threads: 4, handleSignals: true)
-            finished.signal()
-        }
         #expect(try Subprocess.check("cat", ["\(mountpoint)/hello.txt"]).stdoutText == "hello\n")
         // Sent to the process, so any thread may take it; no request follows to wake the loop.
         kill(getpid(), SIGTERM)
@@ -165,6 +178,30 @@ private func withMount(allowOther: Bool = false, _ body: (String, MemoryFilesyst
         if !ended { mount.unmount(); finished.wait() }
         #expect(ended)
         #expect(!(try String(contentsOfFile: "/proc/mounts", encoding: .utf8)).contains(mountpoint))
+    }
+
+    /// The root cause of a mount that outlived its unmount: a lazy detach leaves the kernel's connection (and the
+    /// loop serving it) alive for as long as anyone holds a file or a working directory in the mount.
+    @Test func anUnmountWhileTheMountIsInUseStillEndsTheLoop() throws {
+        let (mountpoint, mount, finished) = try serveOnAThread(handleSignals: false)
+        defer { try? FileManager.default.removeItem(atPath: mountpoint) }
+        let holders = [try Subprocess.start("sh", ["-c", "exec sleep 300 < \"$1\"", "sh", "\(mountpoint)/hello.txt"]),
+                       try Subprocess.start("sh", ["-c", "cd \"$1\" && exec sleep 300", "sh", "\(mountpoint)/sub dir"])]
+        defer { for holder in holders { holder.signal(SIGKILL); _ = holder.wait() } }
+        // Both hold the mount once their sleep runs (its name shows in /proc).
+        for holder in holders {
+            for _ in 0..<2400 where (try? String(contentsOfFile: "/proc/\(holder.pid)/comm", encoding: .utf8)) != "sleep\n" {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(holders[0].pid)/fd/0") == "\(mountpoint)/hello.txt")
+        let lines = Mutex<[String]>([])
+        mount.unmount { line in lines.withLock { $0.append(line) } }
+        let ended = finished.wait(timeout: .now() + 60) == .success
+        #expect(ended, "the loop still serves a detached mount")
+        #expect(lines.withLock { $0 }.contains { $0.contains("still in use") })
+        #expect(!(try String(contentsOfFile: "/proc/mounts", encoding: .utf8)).contains(mountpoint))
+        if !ended { for holder in holders { holder.signal(SIGKILL) }; finished.wait() }
     }
 
     @Test func mountingOnAMissingDirectoryIsBadInput() {

@@ -32,10 +32,14 @@ public protocol Backend: Sendable {
 public struct BackendObject: Sendable, Equatable, Hashable {
     public var name: String
     public var size: Int
+    /// When the object landed, by the storage's own clock (S3's LastModified, the file's mtime): forget and
+    /// prune order and age objects by it rather than by times the writing client put inside them.
+    public var modified: Date?
 
-    public init(name: String, size: Int) {
+    public init(name: String, size: Int, modified: Date? = nil) {
         self.name = name
         self.size = size
+        self.modified = modified
     }
 }
 

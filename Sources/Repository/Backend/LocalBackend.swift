@@ -91,18 +91,19 @@ public struct LocalBackend: Backend {
         // Walk only the folder the prefix names (`data/`, `index/`, ...), not the whole repository.
         let folder = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
         let start = url(folder)
-        guard let walker = FileManager.default.enumerator(at: start, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else {
+        guard let walker = FileManager.default.enumerator(at: start, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey, .contentModificationDateKey]) else {
             return []
         }
         var objects: [BackendObject] = []
         let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
         for case let file as URL in walker {
-            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
+            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey, .contentModificationDateKey])
             guard values?.isRegularFile == true, !file.lastPathComponent.hasPrefix(Self.tempPrefix) else { continue }
             let path = file.standardizedFileURL.path
             guard path.hasPrefix(rootPath) else { continue }
             let name = String(path.dropFirst(rootPath.count))
-            if name.hasPrefix(prefix) { objects.append(BackendObject(name: name, size: values?.fileSize ?? 0)) }
+            if name.hasPrefix(prefix) { objects.append(BackendObject(name: name, size: values?.fileSize ?? 0,
+                                                                         modified: values?.contentModificationDate)) }
         }
         return objects
     }
@@ -117,6 +118,21 @@ public struct LocalBackend: Backend {
                 throw unavailable("cannot delete \(name): \(error.localizedDescription)")
             }
         }
+    }
+
+    /// Removes the temp files that writers killed mid-write left behind, if they are older than `date`
+    /// (younger ones may be a running writer's); returns how many bytes that freed.
+    public func removeStaleTemporaries(olderThan date: Date) -> Int64 {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey, .contentModificationDateKey])
+        else { return 0 }
+        var freed: Int64 = 0
+        for case let file as URL in walker where file.lastPathComponent.hasPrefix(Self.tempPrefix) {
+            guard let values = try? file.resourceValues(forKeys: [.fileSizeKey, .contentModificationDateKey]),
+                  let modified = values.contentModificationDate, modified < date,
+                  (try? FileManager.default.removeItem(at: file)) != nil else { continue }
+            freed += Int64(values.fileSize ?? 0)
+        }
+        return freed
     }
 
     private func unavailable(_ detail: String) -> BackendError {

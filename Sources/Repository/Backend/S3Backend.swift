@@ -104,7 +104,7 @@ public struct S3Backend: Backend {
 
     public func list(prefix namePrefix: String) async throws -> [BackendObject] {
         try await client.listObjects(bucket: bucket, prefix: prefix + namePrefix).map {
-            BackendObject(name: String($0.key.dropFirst(prefix.count)), size: $0.size)
+            BackendObject(name: String($0.key.dropFirst(prefix.count)), size: $0.size, modified: $0.lastModified)
         }
     }
 

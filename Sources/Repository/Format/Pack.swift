@@ -96,6 +96,11 @@ enum PackFormat {
         let hex = id.hex
         return "data/\(hex.prefix(2))/\(hex)"
     }
+
+    /// The pack id a backend name (`data/ab/<id>`) holds, or nil for anything else.
+    static func id(_ name: String) -> BlobID? {
+        BlobID(hex: String(name.split(separator: "/").last ?? ""))
+    }
 }
 
 extension Data {

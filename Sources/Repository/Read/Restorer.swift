@@ -31,10 +31,12 @@ public struct Restorer: Sendable {
     }
 
     /// Restores one node (a file, symlink, special file, or a directory with everything below) at `path`.
-    public func restore(_ node: Node, to path: String) async throws -> Result {
+    /// `relative` is the node's path below the root it was archived from ("" for that root), the names hard
+    /// links are recorded by; a hard link whose first name lies outside the node is restored as a copy.
+    public func restore(_ node: Node, to path: String, relative: String) async throws -> Result {
         var result = Result()
         var linked: [String: String] = [:]
-        try await restore(node, at: path, relative: node.name, result: &result, linked: &linked)
+        try await restore(node, at: path, relative: relative, result: &result, linked: &linked)
         return result
     }
 

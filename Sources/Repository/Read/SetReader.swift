@@ -12,6 +12,22 @@ extension Repository {
         return out.sorted { ($0.snapshot.time, $0.id) < ($1.snapshot.time, $1.id) }
     }
 
+    /// Every set with the storage's time of its landing (`BackendObject.modified`): what forget orders by
+    /// rather than trusting the time the writing client put inside.
+    public func landedSnapshots() async throws -> [(stored: StoredSnapshot, landed: Date?)] {
+        var out: [(stored: StoredSnapshot, landed: Date?)] = []
+        for object in try await backend.list(prefix: "snapshots/") {
+            guard let id = BlobID(hex: String(object.name.dropFirst("snapshots/".count))) else { continue }
+            out.append((StoredSnapshot(id: id, snapshot: try await snapshot(id)), object.modified))
+        }
+        return out
+    }
+
+    /// Removes a set's snapshot (forget); its data stays until a prune finds nothing else uses it.
+    public func removeSnapshot(_ id: BlobID) async throws {
+        try await backend.delete("snapshots/\(id.hex)")
+    }
+
     /// The set stored under `id`.
     public func snapshot(_ id: BlobID) async throws -> Snapshot {
         let plain = try await loadObject("snapshots/\(id.hex)", kind: "snapshot")

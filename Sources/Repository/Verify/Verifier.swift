@@ -8,11 +8,16 @@ public struct VerifyReport: Sendable, Codable, Equatable {
     public var packs = 0
     /// Packs no index names (left by an interrupted writer; the next writer adopts them). Not a problem.
     public var unindexedPacks = 0
+    /// Packs a prune condemned (out of the index, deleted by a later prune). Not a problem either.
+    public var condemnedPacks = 0
     public var blobs = 0
     /// Packs whose data was read and authenticated in this run.
     public var packsRead = 0
     /// With `--read-data=P`: which of how many rotating subsets this run read.
     public var subset: Subset?
+    /// With `--read-data`: for each snapshot (hex id), when every pack it uses had last been read back (by this
+    /// run and the earlier runs of the rotation); a snapshot with a pack never read yet is absent.
+    public var readBack: [String: Date]?
     public var problems: [Problem] = []
 
     public struct Subset: Sendable, Codable, Equatable {
@@ -60,10 +65,11 @@ public struct Verifier: Sendable {
                                      uniquingKeysWith: { first, _ in first })
         let indexed = repository.index.withLock { $0.entriesByPack() }
         report.packs = indexed.count
-        report.unindexedPacks = packObjects.keys.filter { name in
-            guard let id = BlobID(hex: String(name.split(separator: "/").last ?? "")) else { return true }
-            return indexed[id] == nil
-        }.count
+        let condemned = try await repository.condemnedPacks() ?? []
+        let unindexed = packObjects.keys.compactMap(PackFormat.id)
+            .filter { indexed[$0] == nil }
+        report.condemnedPacks = unindexed.filter(condemned.contains).count
+        report.unindexedPacks = unindexed.count - report.condemnedPacks
         report.blobs = repository.blobCount
         for (pack, entries) in indexed {
             let name = PackFormat.name(pack)
@@ -115,13 +121,20 @@ public struct Verifier: Sendable {
                     }
                 }
             }
+            let now = Date()
             if buckets > 1 {
-                let marker = try JSONFormat.encoder().encode(VerifyMarker(time: Date(), bucket: bucket, of: buckets))
+                let marker = try JSONFormat.encoder().encode(VerifyMarker(time: now, bucket: bucket, of: buckets))
                 try await repository.storeObject(marker, prefix: "verify/", kind: "verify")
             }
+            report.readBack = try await readBack(buckets: buckets, read: bucket, at: now)
         }
 
-        // Sets: every tree and data blob they reach must be indexed; name what each damaged blob affects.
+        // Sets: every tree and data blob they reach must be indexed; name what each damaged blob affects. A set
+        // that landed on blobs a prune had just condemned (its writer read the index before) is whole: the next
+        // prune keeps and re-indexes that pack, so condemned packs that still exist count too.
+        let sets = condemned.isEmpty ? self : Verifier(repository: try await repository.including(packs: packObjects.filter { name, _ in
+            PackFormat.id(name).map(condemned.contains) ?? false
+        }))
         var affects: [BlobID: [String]] = [:]
         var missing: Set<BlobID> = []
         var seenTrees: Set<BlobID> = []
@@ -141,9 +154,9 @@ public struct Verifier: Sendable {
                 let prefix = "\(id.prefix(8)):\(item)"
                 switch root {
                 case let .file(node):
-                    check(node, path: prefix, damaged: damaged, affects: &affects, missing: &missing)
+                    sets.check(node, path: prefix, damaged: damaged, affects: &affects, missing: &missing)
                 case let .tree(tree):
-                    await checkTree(tree, path: prefix, damaged: &damaged, affects: &affects, missing: &missing,
+                    await sets.checkTree(tree, path: prefix, damaged: &damaged, affects: &affects, missing: &missing,
                                     seen: &seenTrees)
                 }
             }
@@ -152,6 +165,9 @@ public struct Verifier: Sendable {
         for (id, detail) in damaged.sorted(by: { $0.key < $1.key }) {
             report.problems.append(.init(object: "blob \(id.hex)", detail: detail, affects: affects[id] ?? []))
         }
+        // A set with damaged data was not read back whole, whatever the rotation says.
+        let damagedSets = Set(report.problems.flatMap(\.affects).map { String($0.prefix(8)) })
+        report.readBack = report.readBack?.filter { !damagedSets.contains(String($0.key.prefix(8))) }
         return report
     }
 
@@ -192,14 +208,20 @@ public struct Verifier: Sendable {
 
     /// The subset after the one the latest `verify/` marker with the same subset count records.
     private func nextBucket(of buckets: Int) async throws -> Int {
-        var latest: VerifyMarker?
+        let latest = try await markers(of: buckets).max { $0.time < $1.time }
+        return latest.map { ($0.bucket + 1) % buckets } ?? 0
+    }
+
+    /// The `verify/` markers of runs that split the packs into `buckets` subsets.
+    func markers(of buckets: Int) async throws -> [VerifyMarker] {
+        var out: [VerifyMarker] = []
         for object in try await repository.backend.list(prefix: "verify/") {
             guard let plain = try? await repository.loadObject(object.name, kind: "verify"),
                   let marker = try? JSONFormat.decoder().decode(VerifyMarker.self, from: plain),
                   marker.of == buckets else { continue }
-            if latest == nil || marker.time > latest!.time { latest = marker }
+            out.append(marker)
         }
-        return latest.map { ($0.bucket + 1) % buckets } ?? 0
+        return out
     }
 }
 

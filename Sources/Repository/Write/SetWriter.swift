@@ -94,11 +94,13 @@ public final class SetWriter: Sendable {
     }
 
     /// Packs that landed without an index (a writer that crashed, or one still running) join this session:
-    /// their blobs are reused and the next index file names them.
+    /// their blobs are reused and the next index file names them. Packs a prune condemned are not adopted
+    /// (they are about to go); when a prune plan cannot be read, nothing is.
     func adoptUnindexedPacks() async throws {
+        guard let condemned = try await repository.condemnedPacks() else { return }
         let objects = try await repository.backend.list(prefix: "data/")
         for object in objects {
-            guard let id = BlobID(hex: String(object.name.split(separator: "/").last ?? "")),
+            guard let id = PackFormat.id(object.name), !condemned.contains(id),
                   !repository.index.withLock({ $0.contains(pack: id) }) else { continue }
             // A pack that cannot be read is left for verify to report; it is never referenced.
             guard let entries = try? await PackFormat.readEntries(pack: object.name, size: object.size,
