@@ -102,9 +102,8 @@ final class CommandRun: Sendable {
 }
 
 extension GlobalOptions {
-    /// Runs `body` as an unattended command `command` (CommandRun): events logged as they happen, the metrics file
-    /// written at the end, success or failure. The prune command calls it as `global.recorded("prune") { run in ... }`
-    /// and sets `run.record("valkyrie_prune_last_removed_bytes", ...)`.
+    /// Runs `body` as the unattended command `command` (CommandRun): events logged as they happen, the metrics file
+    /// written at the end, success or failure. `run.record` sets the command's own series (MetricsFile.families).
     func recorded<T>(_ command: String, _ body: (CommandRun) async throws -> T) async throws -> T {
         let run = CommandRun(command: command, global: self)
         run.startFollowing()
