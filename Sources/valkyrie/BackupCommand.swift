@@ -22,6 +22,10 @@ struct BackupCommand: AsyncParsableCommand {
     var maintenance = false
 
     func run() async throws {
+        try await global.recorded("backup") { run in try await takeSet(run) }
+    }
+
+    private func takeSet(_ run: CommandRun) async throws {
         let config = try global.loadConfiguration()
         let settings = try config.captureSettings(valkyrieVersion: ValkyrieVersion.current)
         // A first backup creates the catalog, and its folder (/var/lib/valkyrie) if need be.
@@ -42,11 +46,15 @@ struct BackupCommand: AsyncParsableCommand {
             let error = OperatorError.failed(set.map { "backup \($0) interrupted by \(name); the set is recorded as failed" }
                                                  ?? "backup interrupted by \(name) before it started a set",
                                              remedy: "run `valkyrie backup` again: it reuses what was stored")
+            run.finish(.failed)
             Foundation.exit(output.report(error))
         }
         defer { signals.cancel() }
         let summary = try await backup.run()
         display.clear()
+        run.record("valkyrie_backup_last_added_bytes", Double(summary.bytesAdded))
+        run.record("valkyrie_backup_last_size_bytes", Double(summary.bytes))
+        run.record("valkyrie_backup_last_warnings", Double(summary.items.reduce(0) { $0 + $1.warnings.count } + summary.mismatches.count))
         global.output.emit(summary) { Self.describe(summary) }
         if summary.status != SetStatus.complete.rawValue { throw CommandExit(status: .partial) }
     }

@@ -25,5 +25,6 @@ extension Valkyrie {
         KeysCommand.self,
         RestorePlanCommand.self,
         MountCommand.self,
+        StatusCommand.self,
     ]
 }

@@ -30,9 +30,11 @@ struct Configuration: Decodable, Sendable {
     var maintenance: MaintenanceSettings?
     /// What `valkyrie forget` keeps and how `prune` works when no flags say (RetentionConfiguration.swift).
     var retention: RetentionSettings?
+    /// Metrics file and status thresholds (MonitoringSettings.swift).
+    var monitoring: MonitoringSettings?
 
     enum CodingKeys: String, CodingKey {
-        case repository, catalog, s3, host, postgres, vh, exports, excludes, maintenance, retention
+        case repository, catalog, s3, host, postgres, vh, exports, excludes, maintenance, retention, monitoring
         case tpmTCTI = "tpm_tcti"
         case passwordFile = "password_file"
         case verifyContentHashes = "verify_content_hashes"

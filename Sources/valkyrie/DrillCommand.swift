@@ -33,6 +33,10 @@ struct DrillCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await global.recorded("drill") { run in try await prove(run) }
+    }
+
+    private func prove(_ run: CommandRun) async throws {
         let config = try global.loadConfiguration()
         let catalog = try global.openCatalog()
         let record: SetRecord
@@ -55,6 +59,7 @@ struct DrillCommand: AsyncParsableCommand {
         let signals = SignalHandlers { signal in
             let reason = "interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")"
             drill.interrupt(reason: reason)
+            run.finish(.failed)
             Foundation.exit(output.report(interrupted(reason)))
         }
         defer { signals.cancel() }

@@ -54,6 +54,15 @@ struct ForgetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // `forget --prune` is what the prune timer runs: it counts as a prune in the metrics and the journal.
+        if prune {
+            try await global.recorded("prune") { run in try await forget(run) }
+        } else {
+            try await forget(nil)
+        }
+    }
+
+    private func forget(_ run: CommandRun?) async throws {
         let config = try global.loadConfiguration()
         var policy: RetentionPolicy? = flagPolicy
         if policy!.isEmpty, !all { policy = try config.retention?.policy() }
@@ -69,6 +78,7 @@ struct ForgetCommand: AsyncParsableCommand {
         var pruned: PruneReport?
         if let options {
             pruned = try await Pruner(repository: repo, options: options).prune(recordingIn: catalog)
+            run?.record("valkyrie_prune_last_removed_bytes", Double(pruned?.reclaimedBytes ?? 0))
         }
         global.output.emit(Result(forget: report, prune: pruned)) {
             var lines = [Self.describe(report)]

@@ -40,8 +40,7 @@ struct Output: Sendable {
             let data = (try? JSONFormat.encoder().encode(report)) ?? Data()
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         } else if let message, !message.isEmpty {
-            let line = remedy.map { "\(message); \($0)" } ?? message
-            FileHandle.standardError.write(Data("valkyrie: \(line)\n".utf8))
+            Log(verbose: false).line(remedy.map { "\(message); \($0)" } ?? message, level: .error)
         }
         return status.rawValue
     }

@@ -21,12 +21,15 @@ struct PruneCommand: AsyncParsableCommand {
     @OptionGroup var flags: PruneFlags
 
     func run() async throws {
-        let config = try global.loadConfiguration()
-        let options = try config.pruneOptions(grace: flags.grace, repackThreshold: flags.repackThreshold)
-        let catalog = try global.openCatalog()
-        let repo = try await repository.open(global)
-        let report = try await Pruner(repository: repo, options: options).prune(recordingIn: catalog)
-        global.output.emit(report) { Self.describe(report, options: options) }
+        try await global.recorded("prune") { run in
+            let config = try global.loadConfiguration()
+            let options = try config.pruneOptions(grace: flags.grace, repackThreshold: flags.repackThreshold)
+            let catalog = try global.openCatalog()
+            let repo = try await repository.open(global)
+            let report = try await Pruner(repository: repo, options: options).prune(recordingIn: catalog)
+            run.record("valkyrie_prune_last_removed_bytes", Double(report.reclaimedBytes))
+            global.output.emit(report) { Self.describe(report, options: options) }
+        }
     }
 
     static func describe(_ report: PruneReport, options: PruneOptions) -> String {

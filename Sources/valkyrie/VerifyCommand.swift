@@ -43,19 +43,23 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let repo = try await repository.open(global)
-        // Each run is a `verify.completed` event in the catalog, when this host has one (a repository can be
-        // verified from anywhere); `valkyrie sets` shows from it when each set's data was last read back.
-        let catalogPath = try global.catalogPath()
-        let report: VerifyReport
-        if FileManager.default.fileExists(atPath: catalogPath) {
-            report = try await Verifier(repository: repo).verify(readPercent: readData, recordingIn: try global.openCatalog()).0
-        } else {
-            report = try await Verifier(repository: repo).verify(readPercent: readData)
-            global.output.note("no catalog at \(catalogPath): this run is not recorded")
+        try await global.recorded("verify") { run in
+            let repo = try await repository.open(global)
+            // Each run is a `verify.completed` event in the catalog, when this host has one (a repository can be
+            // verified from anywhere); `valkyrie sets` shows from it when each set's data was last read back.
+            let catalogPath = try global.catalogPath()
+            let report: VerifyReport
+            if FileManager.default.fileExists(atPath: catalogPath) {
+                report = try await Verifier(repository: repo).verify(readPercent: readData, recordingIn: try global.openCatalog()).0
+            } else {
+                report = try await Verifier(repository: repo).verify(readPercent: readData)
+                global.output.note("no catalog at \(catalogPath): this run is not recorded")
+            }
+            run.record("valkyrie_verify_last_read_data_percent", Double(readData ?? 0))
+            run.record("valkyrie_verify_last_problems", Double(report.problems.count), evenOnFailure: true)
+            global.output.emit(report) { Self.describe(report) }
+            if !report.isClean { throw CommandExit(status: .failed) }
         }
-        global.output.emit(report) { Self.describe(report) }
-        if !report.isClean { throw CommandExit(status: .failed) }
     }
 
     static func describe(_ report: VerifyReport) -> String {

@@ -164,28 +164,33 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try CrashTests.writer)
         process.arguments = ["write", repo, "\(scratch.path)/src", "1024"]
-        process.environment = ["VALKYRIE_PASSWORD": String(decoding: Fixture.passphrase, as: UTF8.self)]
-        let output = Pipe()
+        process.environment = ["VALKYRIE_PASSWORD": String(decoding: Fixture.passphrase, as: UTF8.self),
+                               "VALKYRIE_WRITER_HOLD": "1"]
+        let output = Pipe(), progress = Pipe(), go = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        let packsBefore = Fixture.files(under: "\(repo)/data").count
+        process.standardError = progress
+        process.standardInput = go
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        // Once the backup has landed a pack it has read the index and is mid-way: hold it there (SIGSTOP, so
-        // a loaded machine cannot let it finish first) and prune, then let it go on.
-        while process.isRunning && Fixture.files(under: "\(repo)/data").count == packsBefore {
-            try await Task.sleep(for: .milliseconds(2))
+        // The backup has read the index and stored its data, and waits to commit its set: prune runs now, however
+        // loaded the machine, then the backup goes on.
+        var said = Data()
+        while !String(decoding: said, as: UTF8.self).contains("stored\n") {
+            let more = progress.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            said.append(more)
         }
-        kill(process.processIdentifier, SIGSTOP)
+        try #require(String(decoding: said, as: UTF8.self).contains("stored\n"), "the writer stopped before storing: \(String(decoding: said, as: UTF8.self))")
         let snapshotsDuring = try await repository.backend.list(prefix: "snapshots/").count
         let during: PruneReport
         do {
             during = try await Pruner(repository: repository).prune()
         } catch {
-            kill(process.processIdentifier, SIGCONT)
+            try? go.fileHandleForWriting.close()
             throw error
         }
-        kill(process.processIdentifier, SIGCONT)
+        try go.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
+        try go.fileHandleForWriting.close()
         #expect(snapshotsDuring == 0, "the backup was still running when prune marked")
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -50,6 +50,12 @@ enum RepositoryBench {
             : Repository.open(backend: backend, unlock: [.passphrase(passphrase)])
         let writer = try await repo.beginSet(packSize: packSize)
         let result = try await writer.storeDirectory(at: source)
+        // The prune tests hold a backup between storing its data and committing its set: "stored" on stderr,
+        // then one line on stdin lets it commit.
+        if ProcessInfo.processInfo.environment["VALKYRIE_WRITER_HOLD"] != nil {
+            FileHandle.standardError.write(Data("stored\n".utf8))
+            _ = readLine()
+        }
         let set = try await writer.commit(metadata: .object(["source": .string(source)]), roots: ["source": .tree(result.tree)])
         struct Report: Encodable { let set: String; let statistics: WriteStatistics }
         report(String(decoding: try JSONFormat.encoder().encode(Report(set: set.id.hex, statistics: writer.statistics)), as: UTF8.self))
