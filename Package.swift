@@ -60,7 +60,7 @@ let package = Package(
                                                 crypto, "Support"]),
         .target(name: "Drill", dependencies: ["Capture", "Repository", "Catalog", "Vaulthalla", "LibPQ", "TPM", "GPG", "Support"]),
         .target(name: "Restore", dependencies: ["Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "POSIX", "Support"]),
-        .target(name: "Retention", dependencies: ["Catalog", "Repository", "Support"]),
+        .target(name: "Retention", dependencies: ["Capture", "Catalog", "Repository", "Support"]),
         .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "Support"],
                 path: "mount", exclude: ["valkyrie-mount@.service"]),
 
@@ -89,7 +89,7 @@ let package = Package(
                                                      "Support"]),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Support"]),
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "Catalog", "Support"]),
-        .testTarget(name: "RetentionTests", dependencies: ["Retention", "Catalog", "Repository", "Support"]),
+        .testTarget(name: "RetentionTests", dependencies: ["Retention", "Capture", "Restore", "Catalog", "Repository", "POSIX", "Support"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Catalog", "Support"]),
     ]
 )

@@ -39,6 +39,14 @@ struct ContentTable: Sendable {
                           AND f.path = s.path AND f.version = s.version AND f.last_ordinal = :ordinal)
         """
     }
+    /// Rows first seen in a forgotten set that reach `:next` take their node from `:next`'s entries instead.
+    var repoint: String {
+        """
+        UPDATE \(table) SET node = s.node, first_ordinal = :next FROM temp.\(staging) AS s
+        WHERE \(table).host = :host AND \(table).\(group) = s.\(group) AND \(table).path = s.path
+          AND \(table).version = s.version AND \(table).first_ordinal = :forgotten AND \(table).last_ordinal >= :next
+        """
+    }
 }
 
 /// The directory holding `path` ("/" for top-level entries, "" for "/" itself).
@@ -96,29 +104,7 @@ extension Catalog {
     private func add(_ set: SetRecord, from contents: any SetContents) throws {
         let items = try details(of: set).items
         try writeWithoutTransaction { db in
-            for table in [ContentTable.files, .vaults] {
-                try db.execute(sql: table.createStaging)
-                try db.execute(sql: "DELETE FROM temp.\(table.staging)")
-            }
-            try db.inTransaction(.deferred) {
-                let file = try db.cachedStatement(sql: ContentTable.files.insertStaged)
-                for item in items {
-                    try contents.files(of: set, item: item) { entry in
-                        try Self.checkPath(entry.path, set: set)
-                        try file.execute(arguments: [
-                            item.item, entry.path, parentPath(entry.path), entry.version, entry.kind.rawValue, entry.size,
-                            Int64(entry.mode), Int64(entry.uid), Int64(entry.gid), entry.mtimeNanoseconds, entry.node])
-                    }
-                }
-                let vault = try db.cachedStatement(sql: ContentTable.vaults.insertStaged)
-                try contents.vaultFiles(of: set) { entry in
-                    try Self.checkPath(entry.path, set: set)
-                    try vault.execute(arguments: [
-                        entry.vault, entry.path, parentPath(entry.path), entry.version, entry.kind.rawValue,
-                        entry.backingPath, entry.size, entry.iv, entry.keyVersion, entry.contentHash, entry.format, entry.node])
-                }
-                return .commit
-            }
+            try stage(set, items: items, from: contents, db)
             try db.inTransaction(.immediate) {
                 // Another process may have indexed this set, or a later one, since we looked.
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM indexed_sets WHERE set_id = ?", arguments: [set.id.uuidString]) == true {
@@ -140,6 +126,33 @@ extension Catalog {
                 return .commit
             }
             for table in [ContentTable.files, .vaults] { try db.execute(sql: "DELETE FROM temp.\(table.staging)") }
+        }
+    }
+
+    /// Streams the set's entries into the (emptied) temporary staging tables, in a transaction of their own.
+    func stage(_ set: SetRecord, items: [ItemRecord], from contents: any SetContents, _ db: Database) throws {
+        for table in [ContentTable.files, .vaults] {
+            try db.execute(sql: table.createStaging)
+            try db.execute(sql: "DELETE FROM temp.\(table.staging)")
+        }
+        try db.inTransaction(.deferred) {
+            let file = try db.cachedStatement(sql: ContentTable.files.insertStaged)
+            for item in items {
+                try contents.files(of: set, item: item) { entry in
+                    try Self.checkPath(entry.path, set: set)
+                    try file.execute(arguments: [
+                        item.item, entry.path, parentPath(entry.path), entry.version, entry.kind.rawValue, entry.size,
+                        Int64(entry.mode), Int64(entry.uid), Int64(entry.gid), entry.mtimeNanoseconds, entry.node])
+                }
+            }
+            let vault = try db.cachedStatement(sql: ContentTable.vaults.insertStaged)
+            try contents.vaultFiles(of: set) { entry in
+                try Self.checkPath(entry.path, set: set)
+                try vault.execute(arguments: [
+                    entry.vault, entry.path, parentPath(entry.path), entry.version, entry.kind.rawValue,
+                    entry.backingPath, entry.size, entry.iv, entry.keyVersion, entry.contentHash, entry.format, entry.node])
+            }
+            return .commit
         }
     }
 

@@ -92,7 +92,8 @@ public enum CatalogFromRepository {
     }
 
     /// The set's index entries, made the way the backup made them: items in capture order, then the vault index.
-    private static func contents(of set: SetRecord, snapshot: Snapshot, catalog: Catalog, repository: Repository) async throws -> SetIndex {
+    /// `forget` uses it too, to move rows off a forgotten set's snapshot.
+    public static func contents(of set: SetRecord, snapshot: Snapshot, catalog: Catalog, repository: Repository) async throws -> SetIndex {
         var index = SetIndex()
         for item in try catalog.details(of: set).items {
             guard let root = snapshot.roots[item.item] else {

@@ -1,3 +1,4 @@
+import Capture
 import Catalog
 import Foundation
 import Repository
@@ -71,13 +72,28 @@ public struct Forgetter: Sendable {
         try catalog.append(report.sets.filter { !$0.keep }.map {
             try EventDraft(SetForgotten(set: $0.set, reason: reason, snapshot: $0.snapshot), occurredAt: Date())
         })
-        // Every forgotten set's snapshot goes, including any an interrupted forget left behind.
-        let forgotten = try catalog.sets(all: true).filter { $0.forgottenAt != nil }
+        // Every forgotten set's snapshot goes, including any an interrupted forget left behind; oldest first, each
+        // once the index rows it started that later sets still show point into the next set that stays.
+        let forgotten = try catalog.sets(all: true).filter { $0.forgottenAt != nil }.sorted { ($0.host, $0.ordinal) < ($1.host, $1.ordinal) }
         for set in forgotten {
             guard let snapshot = snapshots[set.id] else { continue }
+            try await moveRows(of: set, snapshots: snapshots)
             try await repository.removeSnapshot(snapshot.id)
             report.removedSnapshots += 1
         }
         return report
+    }
+
+    /// Re-derives the rows `set` started that a remaining set still shows from that set's snapshot, the way
+    /// the backup and `catalog rebuild --from-repository` derive them.
+    private func moveRows(of set: SetRecord, snapshots: [UUID: SetSnapshot]) async throws {
+        guard let next = try catalog.successorForRows(of: set) else { return }
+        guard let stored = snapshots[next.id] else {
+            throw OperatorError.failed("set \(next.name) has no snapshot in \(repository.backend.location), so forgotten set \(set.name)'s snapshot stays",
+                                       remedy: "run `valkyrie verify`, then `valkyrie catalog rebuild --from-repository`")
+        }
+        let contents = try await CatalogFromRepository.contents(of: next, snapshot: try await repository.snapshot(stored.id),
+                                                                catalog: catalog, repository: repository)
+        try catalog.repoint(set, to: next, from: contents)
     }
 }
