@@ -77,6 +77,15 @@ import Testing
             #expect(try await reopened.read(change, offset: 0, length: Int(change.size))
                     == ForgetTests.random(100_000, seed: UInt64(forgotten + offset)))
         }
+        // Every node reference the remaining sets show resolves the way the mount resolves it: one tree read.
+        for set in kept {
+            let nodes = try catalog.entries(of: set).map(\.entry.node) + catalog.vaultEntries(of: set).map(\.entry.node)
+            for reference in nodes where reference.hasPrefix("tree:") {
+                let parts = reference.dropFirst("tree:".count).split(separator: "/", maxSplits: 1).map(String.init)
+                let tree = try await reopened.tree(try #require(BlobID(hex: parts[0])))
+                if parts.count == 2 { #expect(tree[parts[1]] != nil, "\(set.name): \(reference)") }
+            }
+        }
         // A second run finds nothing left to move or remove.
         #expect(try await forgetter.forget(policy: RetentionPolicy(last: 3)).removedSnapshots == 0)
     }
