@@ -45,8 +45,6 @@ struct PostgresSource {
             throw OperatorError.failed("pg_dump of \(Conninfo.describe(snapshot.settings.conninfo)) failed: \(line)",
                                        remedy: "check that the database is reachable and the role may read every table")
         }
-        // pg_restore stops reading once it has the table of contents; that must be EPIPE, not a fatal SIGPIPE.
-        signal(SIGPIPE, SIG_IGN)
         let listing = try Subprocess.run(snapshot.tool("pg_restore"), ["--list"], input: tee.head)
         guard listing.status == 0 else {
             throw OperatorError.failed("pg_restore --list cannot read the dump: \(listing.stderrSummary)",

@@ -39,6 +39,7 @@ public enum Subprocess {
         [stdin?.read, stdout?.write, stderr?.write].forEach { if let fd = $0 { close(fd) } }
         let out = stdout.map { Drain($0.read) }, err = stderr.map { Drain($0.read) }
         if let stdin, let input {
+            _ = brokenPipesAreErrors
             let handle = FileHandle(fileDescriptor: stdin.write, closeOnDealloc: true)
             try? handle.write(contentsOf: input) // a child that stops reading early is not our error
             try? handle.close()
@@ -46,6 +47,11 @@ public enum Subprocess {
         let status = wait(pid)
         return Result(status: status, stdout: out?.wait() ?? Data(), stderr: err?.wait() ?? Data())
     }
+
+    /// A child that exits or stops reading before taking all its input (pg_restore --list, gpg refusing a
+    /// recipient) must give this process EPIPE, not a fatal SIGPIPE. Children get default signal handling back
+    /// at spawn (POSIX_SPAWN_SETSIGDEF), so ignoring it here changes nothing for them.
+    private static let brokenPipesAreErrors: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Like `run`, but a non-zero exit becomes an `OperatorError.failed` naming the program and its last error line.
     @discardableResult
