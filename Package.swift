@@ -72,8 +72,8 @@ let package = Package(
         .executableTarget(name: "vaulthalla-lab", dependencies: [argumentParser, "Lab", "Support"]),
         // Benchmarks (`swift run -c release catalog-bench`); its `append` mode is also the catalog tests' writer process.
         .executableTarget(name: "catalog-bench", dependencies: ["Catalog", "Support"], path: "bench/catalog-bench"),
-        // The repository's write-path benchmark, also the writer that the crash tests kill.
-        .executableTarget(name: "repository-bench", dependencies: ["Repository", "POSIX", "Support"],
+        // The repository's write-path benchmark, also the writer that the crash tests kill, and bench/run's one-core references.
+        .executableTarget(name: "repository-bench", dependencies: ["Repository", "POSIX", "Sodium", "Zstd", crypto, "Support"],
                           path: "bench/repository-bench"),
 
         // Tests: one target per module, plus the end-to-end tests that drive the binaries.

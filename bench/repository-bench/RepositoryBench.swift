@@ -4,6 +4,7 @@
 //                                                        of data, then the index memory per blob
 //   repository-bench write REPO SOURCE [PACK_KIB]       stores SOURCE as one set in REPO ($VALKYRIE_PASSWORD),
 //                                                        printing the set id and statistics as JSON
+//   repository-bench references [--mib N]               one core's SHA-256, AES-256-GCM and zstd-3 MiB/s, as JSON
 import Foundation
 import POSIX
 import Repository
@@ -25,11 +26,13 @@ enum RepositoryBench {
                 arguments.removeFirst()
                 try await throughput(mib: Int(option("--mib", arguments) ?? "") ?? 2048,
                                      directory: option("--dir", arguments) ?? NSTemporaryDirectory())
+            case "references":
+                try references(mib: Int(option("--mib", arguments) ?? "") ?? 512)
             case "write" where arguments.count == 3 || arguments.count == 4:
                 try await write(repository: arguments[1], source: arguments[2],
                                 packSize: arguments.count == 4 ? (Int(arguments[3]) ?? 16 << 10) << 10 : 16 << 20)
             default:
-                FileHandle.standardError.write(Data("usage: repository-bench throughput [--mib N] [--dir DIR] | write REPO SOURCE [PACK_KIB]\n".utf8))
+                FileHandle.standardError.write(Data("usage: repository-bench throughput [--mib N] [--dir DIR] | write REPO SOURCE [PACK_KIB] | references [--mib N]\n".utf8))
                 exit(2)
             }
         } catch {
