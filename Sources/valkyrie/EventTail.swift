@@ -4,8 +4,8 @@ import Support
 import Synchronization
 
 /// Follows the catalog while a command runs and logs each event it appends as one line (`backup.item-captured
-/// set=... item=postgres files=1 size=...`), so a journal shows a long backup step by step. Scalar payload fields
-/// only; --verbose adds the whole payload. Payloads hold no key material (catalog rule).
+/// set=... item=postgres files=1 size=...`), so a journal shows a long backup step by step. Scalar,
+/// single-line payload fields only; --verbose adds the whole payload. Payloads hold no key material (catalog rule).
 final class EventTail: Sendable {
     private let log: Log
     private let catalogPath: String
@@ -62,7 +62,9 @@ final class EventTail: Sendable {
                 if case let .object(members) = event.payloadJSON {
                     for (key, value) in members.sorted(by: { $0.key < $1.key }) where key != "set" {
                         switch value {
+                        // Structure and documents (a drill's Markdown report) are detail: one journal line stays short.
                         case .array, .object: if log.verbose { pairs.append((key, value.compactText)) }
+                        case let .string(text) where text.contains("\n"): if log.verbose { pairs.append((key, value.compactText)) }
                         case .null: continue
                         default: pairs.append((key, value.compactText))
                         }

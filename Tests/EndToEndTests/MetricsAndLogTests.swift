@@ -105,6 +105,8 @@ import Testing
                                        environment: good.environment.merging(["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]) { $1 })
         #expect(drill.status == 0, "\(drill.stdoutText)\(drill.stderrText)")
         #expect(drill.stderrText.contains("valkyrie: drill.check set=") && drill.stderrText.contains("valkyrie: drill.completed "))
+        // The drill's Markdown report stays out of the one-line-per-event log (it is --verbose detail).
+        #expect(!drill.stderrText.contains("report="))
         file = try Self.read(metrics)
         #expect(file[#"valkyrie_last_exit_code{command="drill"}"#] == 0)
         #expect(file["valkyrie_drill_last_passed"] == 1)
