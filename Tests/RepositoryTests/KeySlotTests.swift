@@ -1,5 +1,6 @@
 import Foundation
 @testable import Repository
+import Sodium
 import Support
 import Testing
 
@@ -89,5 +90,12 @@ import Testing
             let reopened = try await Fixture.reopen(scratch.path)
             #expect(reopened.config.id == repository.config.id)
         }
+    }
+
+    @Test("a new passphrase slot stores RFC 9106's second recommended cost (3 passes, 64 MiB) and opens with it")
+    func defaultCost() async throws {
+        let slot = try NewKeySlot.passphrase(Fixture.passphrase).make(for: .generate(), label: "default")
+        #expect(slot.cost == Sodium.Argon2Cost(opsLimit: 3, memLimit: 64 * 1024 * 1024))
+        _ = try Unlock.passphrase(Fixture.passphrase).open(slot)
     }
 }

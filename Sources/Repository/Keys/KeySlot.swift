@@ -53,7 +53,7 @@ public struct KeySlot: Sendable, Codable, Equatable {
 
 /// A slot to create.
 public enum NewKeySlot: Sendable {
-    case passphrase(Data, cost: Sodium.Argon2Cost = .moderate)
+    case passphrase(Data, cost: Sodium.Argon2Cost = .recommended)
     /// Encrypted to this OpenPGP key; only its public key must be in the keyring at `homeDirectory`.
     case gpg(fingerprint: String, homeDirectory: String? = nil)
     /// Sealed by the TPM reached through this TCTI (`device:/dev/tpmrm0`, `swtpm:host=...,port=...`).
