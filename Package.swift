@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "Restore", dependencies: ["Capture", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "POSIX", "Support"]),
         .target(name: "Retention", dependencies: ["Capture", "Catalog", "Repository", "Support"]),
         .target(name: "Mount", dependencies: ["FUSE", "Catalog", "Repository", "Vaulthalla", "GPG", "Sodium", "Support"],
-                path: "mount", exclude: ["valkyrie-mount@.service"]),
+                path: "mount"),
 
         // Executables: thin command layers.
         .executableTarget(name: "valkyrie", dependencies: [

@@ -14,10 +14,9 @@ import Testing
         let path = NSTemporaryDirectory() + "valkyrie-units-\(UUID().uuidString.prefix(8))"
         init(binary: String) throws {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            let files = SystemdUnitTests.units.map { "\(SystemdUnitTests.source)/systemd/\($0)" } + ["\(SystemdUnitTests.source)/mount/valkyrie-mount@.service"]
+            let files = (SystemdUnitTests.units + ["valkyrie-mount@.service"]).map { "\(SystemdUnitTests.source)/systemd/\($0)" }
             for file in files {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
-                    .replacingOccurrences(of: "/usr/local/bin/valkyrie", with: binary)
                     .replacingOccurrences(of: "/usr/bin/valkyrie", with: binary)
                 try Data(text.utf8).write(to: URL(fileURLWithPath: "\(path)/\((file as NSString).lastPathComponent)"))
             }
