@@ -54,17 +54,19 @@ struct MountCommand: AsyncParsableCommand {
             source = .export(data)
         }
         let options = MountSession.Options(allowOther: allowOther, keys: source, plaintextCacheBytes: cacheSize << 20)
-        let output = global.output, mountpoint = self.mountpoint
+        // What the mount has to say (refused files, a forced unmount) goes to stderr and the journal as warnings
+        // in every mode: under --json stdout stays empty, as the mount prints no result.
+        let log = Log(verbose: global.verbose), mountpoint = self.mountpoint
         // libfuse's loop blocks its thread, and every request waits on repository tasks: keep it off the pool.
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             Thread.detachNewThread {
                 continuation.resume(with: Result {
                     try MountSession.serve(catalog: catalog, repository: opened, at: mountpoint, options: options,
-                                           handleSignals: true, log: { output.note($0) },
-                                           ready: { output.note("mounted at \(mountpoint); Ctrl-C or `fusermount3 -u \(mountpoint)` unmounts") })
+                                           handleSignals: true, log: { log.line($0, level: .warning) },
+                                           ready: { log.line("mounted at \(mountpoint); Ctrl-C or `fusermount3 -u \(mountpoint)` unmounts") })
                 })
             }
         }
-        output.note("unmounted \(mountpoint)")
+        log.line("unmounted \(mountpoint)")
     }
 }
