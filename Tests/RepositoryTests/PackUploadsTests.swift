@@ -7,7 +7,7 @@ import Testing
 @Suite struct PackUploadsTests {
     struct Failed: Error {}
 
-    @Test("drain waits for every upload, and no more than depth + 1 run at once")
+    @Test("drain waits for every upload, and no more than depth + 1 run at once (one submitter)")
     func boundedAndDrained() async throws {
         let uploads = PackUploads(depth: 1)
         let counts = Mutex((running: 0, most: 0, done: 0))
@@ -21,7 +21,7 @@ import Testing
         try await uploads.drain()
         let final = counts.withLock { $0 }
         #expect(final.done == 12 && final.running == 0)
-        #expect(final.most <= 2)
+        #expect(final.most >= 1 && final.most <= 2)
     }
 
     @Test("a failed upload is rethrown to a later submit or to drain, and the others still end")
@@ -33,11 +33,11 @@ import Testing
         do {
             try await uploads.submit { throw Failed() }
             for _ in 0..<3 {
-                started += 1
                 try await uploads.submit {
                     try await Task.sleep(for: .milliseconds(2))
                     done.withLock { $0 += 1 }
                 }
+                started += 1
             }
             try await uploads.drain()
         } catch is Failed {

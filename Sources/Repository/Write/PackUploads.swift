@@ -1,10 +1,10 @@
 import Synchronization
 
 /// Closed packs being written in the background, so chunking, hashing and encryption go on while the backend
-/// writes and fsyncs the previous pack. Besides the newest, at most `depth` uploads run (0: a new pack's writer
-/// waits for the one before it, which had the whole time the new pack took to fill); a writer that submits more
-/// waits for the oldest. The first failure is rethrown to the next `submit` or `drain`, so a backup whose
-/// pack did not land fails rather than naming it in an index.
+/// writes and fsyncs the previous pack. Before starting another, a writer waits until at most `depth` uploads
+/// run (0: one at a time; the one before had the whole time the new pack took to fill). The first failure is
+/// rethrown to the next `submit` or `drain`, so a backup whose pack did not land fails rather than naming it in
+/// an index.
 final class PackUploads: Sendable {
     private let depth: Int
     private let running = Mutex([Task<Void, Error>]())
@@ -14,15 +14,16 @@ final class PackUploads: Sendable {
         self.depth = depth
     }
 
-    /// Starts `upload`; returns once no more than `depth` earlier uploads are still running.
+    /// Waits for the oldest uploads beyond `depth`, then starts `upload`.
     func submit(_ upload: @escaping @Sendable () async throws -> Void) async throws {
-        let task = Task { try await upload() }
-        var oldest: [Task<Void, Error>] = []
-        running.withLock { running in
-            running.append(task)
-            while running.count > depth + 1 { oldest.append(running.removeFirst()) }
+        let oldest = running.withLock { running in
+            let count = max(0, running.count - depth)
+            defer { running.removeFirst(count) }
+            return Array(running.prefix(count))
         }
         try await Self.await(oldest)
+        let task = Task { try await upload() }
+        running.withLock { $0.append(task) }
     }
 
     /// Waits for every upload started so far; rethrows the first failure after all have ended.
