@@ -8,9 +8,10 @@ import Vaulthalla
 /// One `valkyrie backup`: takes every item of a recovery set into the repository at one point in time,
 /// records each in the catalog, checks coherence, and fills the file and vault index.
 ///
-/// Order: the database snapshot first; then what needs the Vaulthalla daemon (`vh version`, the exports);
-/// then, with `--maintenance`, the services stop; the dump, the trees and the buckets are taken; the services
-/// start again whatever happened; bodies are checked against the snapshot's vault index.
+/// Order: the database snapshot first; then what needs the Vaulthalla daemon (`vh version`, the exports, which
+/// run alongside the dump and the walks, or before them with `--maintenance`); then, with `--maintenance`, the
+/// services stop; the dump, the trees and the buckets are taken; the services start again whatever happened;
+/// bodies are checked against the snapshot's vault index.
 public final class Backup: Sendable {
     public let settings: CaptureSettings
     public let repository: Repository
@@ -106,8 +107,7 @@ public final class Backup: Sendable {
         let total = planned.count
 
         func record(_ item: CapturedItem) async throws {
-            try await writer.flush()  // the item's trees must be readable to index it
-            try await index.add(item, repository: repository)
+            try await index.add(item, tree: writer.tree)
             let size = index.sizes[item.root] ?? item.bytes
             let digest = item.digest ?? item.reference
             let seconds = Date().timeIntervalSince(item.started)
@@ -137,16 +137,22 @@ public final class Backup: Sendable {
 
         begin(SetLayout.version)
         let vhVersion = try VersionRecord.vhVersion(settings.vh)
-        begin(SetLayout.exports)
-        let exports = try await ExportSource(settings: settings, writer: writer, vaults: vaults, currentVersions: versions).capture()
-
+        // The exports need the daemon: they run while the dump and the trees are taken, and before the services
+        // stop with --maintenance. A failure surfaces when they are recorded, under their own item.
+        let exportSource = ExportSource(settings: settings, writer: writer, vaults: vaults, currentVersions: versions)
+        async let pendingExports = exportSource.capture()
         if maintenance {
+            begin(SetLayout.exports)
+            _ = try await pendingExports
             state.withLock { $0.servicesStopped = true }
             try Maintenance(settings.maintenance).stop()
         }
         begin(SetLayout.postgres)
         try await record(try await PostgresSource(snapshot: snapshot, writer: writer, children: children, progress: progress).capture())
         var excluded: [String] = []
+        // Bodies whose hash the coherence check needs are hashed as the walk reads them.
+        let bodyHashes = BodyHashes(wanted: settings.verifyContentHashes
+            ? Set(vaultIndex.filter { !($0.contentHash ?? "").isEmpty }.map(\.backingPath)) : [])
         var trees: [(root: String, path: String, excludes: [String])] = [
             (SetLayout.etc, settings.configDirectory, []), (SetLayout.varLib, settings.dataDirectory, settings.dataExcludes)]
         if hasSwtpm { trees.append((SetLayout.swtpm, settings.swtpmDirectory, [])) }
@@ -155,12 +161,14 @@ public final class Backup: Sendable {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw OperatorError.badInput("\(path) does not exist", remedy: "fix the host paths in the config")
             }
+            let observe: (@Sendable (String) -> (any ReadObserver)?)? = root == SetLayout.varLib ? bodyHashes.observer : nil
             let item = try await TreeSource(root: root, path: path, excludes: excludes, writer: writer,
-                                            parent: previous?.tree(root), progress: progress).capture()
+                                            parent: previous?.tree(root), progress: progress, observe: observe).capture()
             excluded += item.excluded
             try await record(item)
         }
         begin(SetLayout.exports)
+        let exports = try await pendingExports
         try await record(exports.exports)
         try await record(exports.keys)
 
@@ -189,7 +197,7 @@ public final class Backup: Sendable {
                 guard let before = previousIndex[line.backingPath], before.hashVerified == true,
                       before.contentHash == line.contentHash, let content = index.bodyContent[line.backingPath] else { return false }
                 return content == previousContent[line.backingPath]
-            }
+            } read: { bodyHashes.read($0) }
         let mismatches = coherence.problems
         for i in vaultIndex.indices where coherence.hashed.contains(vaultIndex[i].backingPath) { vaultIndex[i].hashVerified = true }
         let jsonl = try vaultIndex.map { String(decoding: try JSONFormat.encoder().encode($0), as: UTF8.self) + "\n" }.joined()

@@ -10,9 +10,10 @@ struct Coherence {
 
     /// One line per file that does not match, naming vault, logical path and body; and the backing paths whose
     /// BLAKE2b matched. `alreadyHashed` says which bodies need no hashing: the same content with the same
-    /// expected hash matched in the previous set.
-    func check(_ index: [VaultIndexLine], alreadyHashed: (VaultIndexLine) -> Bool = { _ in false })
-        -> (problems: [String], hashed: Set<String>) {
+    /// expected hash matched in the previous set. `read` gives the size and hash of a body as the backup read it,
+    /// which is used instead of reading the body again while its size is unchanged.
+    func check(_ index: [VaultIndexLine], alreadyHashed: (VaultIndexLine) -> Bool = { _ in false },
+               read: (String) -> (size: Int64, hex: String)? = { _ in nil }) -> (problems: [String], hashed: Set<String>) {
         var problems: [String] = []
         var hashed = Set<String>()
         for line in index {
@@ -32,7 +33,10 @@ struct Coherence {
                 continue
             }
             do {
-                let actual = try ContentHash.hex(ofFileAt: body)
+                let actual: String
+                if let walked = read(line.backingPath), walked.size == status.size { actual = walked.hex } else {
+                    actual = try ContentHash.hex(ofFileAt: body)
+                }
                 if actual == expected.lowercased() {
                     hashed.insert(line.backingPath)
                 } else {

@@ -3,11 +3,12 @@ import GPG
 import Repository
 import Sodium
 import Support
+import Synchronization
 import Vaulthalla
 
 /// The `exports` and `keys` roots: `vh vault keys export` (all, and per vault) and `vh secret export all`,
 /// checked and stored as armored OpenPGP encrypted to the configured recipient.
-struct ExportSource {
+struct ExportSource: Sendable {
     let settings: CaptureSettings
     let writer: SetWriter
     /// Vaults as the database snapshot lists them, and their current key versions.
@@ -26,29 +27,20 @@ struct ExportSource {
 
     func capture() async throws -> (exports: CapturedItem, keys: CapturedItem, recorded: [Recorded]) {
         let started = Date()
-        let gpg = try GPGContext(homeDirectory: settings.exports.gnupgHome)
-        let recipient = try recipientKey(gpg)
+        // vh and gpg block: on a thread of their own, so the walks running meanwhile keep both pool threads.
+        let (recipient, all, secrets, perVault) = try await onOwnThread { try self.encryptedExports() }
         var recorded: [Recorded] = []
-
-        let all = try export(["vault", "keys", "export", "all"], name: "vault keys export all", gpg: gpg, recipient: recipient) {
-            try checkKeys($0, expected: vaults)
-        }
-        let secrets = try export(["secret", "export", "all"], name: "secret export all", gpg: gpg, recipient: recipient) {
-            try checkSecrets($0)
-        }
         var exportNodes: [Node] = []
         for (file, blob, kind, covered) in [("vault-keys.json.asc", all, "vault-keys", vaults.map(\.name)),
                                             ("secrets.json.asc", secrets, "secrets", [String]())] {
             exportNodes.append(try await writer.storeFile(blob, name: file, mode: 0o600, mtime: started))
-            recorded.append(Recorded(export: kind, vault: nil, vaults: covered, recipients: [recipient.fingerprint],
+            recorded.append(Recorded(export: kind, vault: nil, vaults: covered, recipients: [recipient],
                                      digest: "sha256:" + ContentHash.sha256Hex(blob), size: Int64(blob.count)))
         }
         var keyNodes: [Node] = []
-        for vault in vaults {
-            let blob = try export(["vault", "keys", "export", String(vault.id)], name: "vault keys export \(vault.name)",
-                                  gpg: gpg, recipient: recipient) { try checkKeys($0, expected: [vault]) }
+        for (vault, blob) in zip(vaults, perVault) {
             keyNodes.append(try await writer.storeFile(blob, name: "\(Self.fileName(vault.name)).json.asc", mode: 0o600, mtime: started))
-            recorded.append(Recorded(export: "vault-key", vault: vault.name, vaults: [vault.name], recipients: [recipient.fingerprint],
+            recorded.append(Recorded(export: "vault-key", vault: vault.name, vaults: [vault.name], recipients: [recipient],
                                      digest: "sha256:" + ContentHash.sha256Hex(blob), size: Int64(blob.count)))
         }
         let exportsTree = try await writer.storeTree(Tree(nodes: exportNodes))
@@ -58,6 +50,29 @@ struct ExportSource {
                 CapturedItem(root: SetLayout.keys, value: .tree(keysTree), files: keyNodes.count,
                              bytes: keyNodes.reduce(0) { $0 + $1.size }, started: started),
                 recorded)
+    }
+
+    /// Runs every export: the recipient's fingerprint, the two exports of all, and one per vault in `vaults` order.
+    /// Two at a time (each mostly waits on its vh and gpg processes), each with its own gpgme context; the first
+    /// failure in that order is thrown.
+    private func encryptedExports() throws -> (recipient: String, all: Data, secrets: Data, perVault: [Data]) {
+        let recipient = try recipientKey(try GPGContext(homeDirectory: settings.exports.gnupgHome))
+        let jobs: [(arguments: [String], name: String, check: @Sendable (Data) throws -> Void)] = [
+            (["vault", "keys", "export", "all"], "vault keys export all", { @Sendable plain in try checkKeys(plain, expected: vaults) }),
+            (["secret", "export", "all"], "secret export all", { @Sendable plain in try checkSecrets(plain) }),
+        ] + vaults.map { vault in
+            (["vault", "keys", "export", String(vault.id)], "vault keys export \(vault.name)", { @Sendable plain in try checkKeys(plain, expected: [vault]) })
+        }
+        let results = Mutex([Result<Data, Error>?](repeating: nil, count: jobs.count))
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+            let result = Result {
+                try export(jobs[i].arguments, name: jobs[i].name, gpg: try GPGContext(homeDirectory: settings.exports.gnupgHome),
+                           recipient: recipient, check: jobs[i].check)
+            }
+            results.withLock { $0[i] = result }
+        }
+        let blobs = try results.withLock { $0 }.map { try $0!.get() }
+        return (recipient.fingerprint, blobs[0], blobs[1], Array(blobs.dropFirst(2)))
     }
 
     /// A vault name as one file name: `/` and NUL cannot appear in it.

@@ -16,6 +16,9 @@ struct S3Source {
     /// The previous set's `s3` tree and object list, if any.
     let previousTree: BlobID?
     let previousObjects: [S3ObjectLine]
+    /// GETs in flight at once, and the listed bytes they may hold in memory together (one larger object goes alone).
+    static let parallelFetches = 4
+    static let fetchBudget: Int64 = 32 << 20
 
     func capture() async throws -> (objects: CapturedItem, list: CapturedItem) {
         let started = Date()
@@ -30,28 +33,51 @@ struct S3Source {
         for vault in vaults {
             guard let bucket = vault.bucket else { continue }
             let listed = try await client.listObjects(bucket: bucket)
-            var folder = Folder()
-            for object in listed {
-                let path = "\(ExportSource.fileName(vault.name))/\(object.key)"
-                var node: Node
-                var metadata: [String: String]
+            var taken: [(node: Node, metadata: [String: String])?] = Array(repeating: nil, count: listed.count)
+            var fetch: [Int] = []
+            for (i, object) in listed.enumerated() {
                 if let before = previousByKey["\(vault.name)/\(object.key)"], before.bucket == bucket,
                    before.etag == object.etag, before.size == Int64(object.size),
-                   let old = previousNodes[path], (old.content ?? []).allSatisfy({ writer.repository.contains($0) }) {
-                    node = old
-                    metadata = before.metadata
+                   let old = previousNodes["\(ExportSource.fileName(vault.name))/\(object.key)"],
+                   (old.content ?? []).allSatisfy({ writer.repository.contains($0) }) {
+                    taken[i] = (old, before.metadata)
                     reused += 1
                 } else {
-                    let fetched = try await client.getObject(bucket: bucket, key: object.key)
-                    metadata = fetched.info.metadata
-                    let mtime = object.lastModified ?? started
-                    node = try await writer.storeFile(fetched.data, name: (object.key as NSString).lastPathComponent,
-                                                      mode: 0o600, mtime: mtime)
-                    node.xattrs = metadata.sorted { $0.key < $1.key }.map { ExtendedAttribute(name: "user.\($0.key)", value: Data($0.value.utf8)) }
-                    if node.xattrs?.isEmpty == true { node.xattrs = nil }
-                    progress.add(files: 1, bytes: Int64(fetched.data.count))
-                    downloaded += Int64(fetched.data.count)
+                    fetch.append(i)
                 }
+            }
+            // Objects are fetched and stored a few at a time: each GET waits mostly on the network.
+            try await withThrowingTaskGroup(of: (Int, Node, [String: String], Int64).self) { group in
+                var inFlight: [Int: Int64] = [:]
+                func collect() async throws {
+                    guard let (i, node, metadata, bytes) = try await group.next() else { return }
+                    taken[i] = (node, metadata)
+                    inFlight[i] = nil
+                    downloaded += bytes
+                }
+                for i in fetch {
+                    let object = listed[i]
+                    while !inFlight.isEmpty && (inFlight.count >= Self.parallelFetches
+                                                || inFlight.values.reduce(0, +) + Int64(object.size) > Self.fetchBudget) {
+                        try await collect()
+                    }
+                    inFlight[i] = Int64(object.size)
+                    group.addTask { [client, writer, progress] in
+                        let fetched = try await client.getObject(bucket: bucket, key: object.key)
+                        var node = try await writer.storeFile(fetched.data, name: (object.key as NSString).lastPathComponent,
+                                                              mode: 0o600, mtime: object.lastModified ?? started)
+                        let metadata = fetched.info.metadata
+                        node.xattrs = metadata.sorted { $0.key < $1.key }.map { ExtendedAttribute(name: "user.\($0.key)", value: Data($0.value.utf8)) }
+                        if node.xattrs?.isEmpty == true { node.xattrs = nil }
+                        progress.add(files: 1, bytes: Int64(fetched.data.count))
+                        return (i, node, metadata, Int64(fetched.data.count))
+                    }
+                }
+                while !inFlight.isEmpty { try await collect() }
+            }
+            var folder = Folder()
+            for (object, entry) in zip(listed, taken) {
+                let (node, metadata) = entry! // every object was taken over or fetched above
                 files += 1
                 try folder.insert(node, at: object.key.split(separator: "/", omittingEmptySubsequences: false).map(String.init),
                                   bucket: bucket)

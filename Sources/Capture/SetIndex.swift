@@ -31,7 +31,8 @@ public struct SetIndex: SetContents {
     }
 
     /// Adds an item's entries; folders above its root (`/var`, `/var/lib`) are listed once, by the first item.
-    mutating func add(_ item: CapturedItem, repository: Repository) async throws {
+    /// `tree` reads a tree by id (the writer's, while the set is being taken).
+    mutating func add(_ item: CapturedItem, tree: (BlobID) async throws -> Tree) async throws {
         var entries: [FileEntry] = []
         let parts = item.root.split(separator: "/").map(String.init)
         let known = Set(self.entries.values.flatMap { $0.map(\.path) })
@@ -52,7 +53,7 @@ public struct SetIndex: SetContents {
                                              mtimeNanoseconds: 0, version: id.hex, node: "tree:\(id.hex)"))
             var references: [String: String] = [:]
             var contents: [String: [BlobID]] = [:]
-            try await Self.walk(id, relative: "", repository: repository) { relative, node, reference in
+            try await Self.walk(id, relative: "", tree: tree) { relative, node, reference in
                 entries.append(try Self.entry(node, path: "/\(item.root)/\(relative)", reference: reference))
                 if node.type == .file { total += node.size }
                 references[relative] = reference
@@ -85,12 +86,12 @@ public struct SetIndex: SetContents {
         }
     }
 
-    private static func walk(_ id: BlobID, relative: String, repository: Repository,
+    private static func walk(_ id: BlobID, relative: String, tree: (BlobID) async throws -> Tree,
                              _ visit: (String, Node, String) throws -> Void) async throws {
-        for node in try await repository.tree(id).nodes {
+        for node in try await tree(id).nodes {
             let path = relative.isEmpty ? node.name : "\(relative)/\(node.name)"
             try visit(path, node, "tree:\(id.hex)/\(node.name)")
-            if let subtree = node.subtree { try await walk(subtree, relative: path, repository: repository, visit) }
+            if let subtree = node.subtree { try await walk(subtree, relative: path, tree: tree, visit) }
         }
     }
 

@@ -12,6 +12,8 @@ struct TreeSource {
     let writer: SetWriter
     let parent: BlobID?
     let progress: CaptureProgress
+    /// Sees the files read, by path relative to `path`.
+    var observe: (@Sendable (String) -> (any ReadObserver)?)? = nil
 
     func capture() async throws -> CapturedItem {
         let started = Date()
@@ -20,7 +22,8 @@ struct TreeSource {
         let result = try await writer.storeDirectory(at: path, options: ArchiveOptions(
             exclude: { relative, _ in excluded.contains(relative) },
             parent: parent,
-            progress: { [progress] state in progress.update(files: base.files + state.files, bytes: base.bytes + state.bytesRead) }))
+            progress: { [progress] state in progress.update(files: base.files + state.files, bytes: base.bytes + state.bytesRead) },
+            observe: observe))
         progress.update(files: base.files + result.progress.files, bytes: base.bytes + result.progress.bytesRead)
         var item = CapturedItem(root: root, value: .tree(result.tree), files: result.progress.files,
                                 bytes: result.progress.bytesRead, warnings: result.warnings, started: started,

@@ -48,3 +48,39 @@ import Testing
         #expect(seen.withLock { $0 } == 700_000)
     }
 }
+
+@Suite struct ReadObserverTests {
+    /// Collects what it is shown, per file.
+    final class Collector: Sendable {
+        let seen = Mutex([String: (bytes: Data, finished: Int64?)]())
+        func observer(_ path: String) -> any ReadObserver { Tap(path: path, owner: self) }
+        struct Tap: ReadObserver {
+            let path: String
+            let owner: Collector
+            func update(_ bytes: Data) { owner.seen.withLock { $0[path, default: (Data(), nil)].bytes.append(bytes) } }
+            func finish(size: Int64) { owner.seen.withLock { $0[path, default: (Data(), nil)].finished = size } }
+        }
+    }
+
+    @Test("an observer sees every byte of each file read, in order, and files taken from the parent are not read")
+    func observesReads() async throws {
+        let scratch = Scratch()
+        var random = SplitMix64(seed: 43)
+        let big = Data(random.bytes(9 << 20)) // more than one read of the chunk reader
+        scratch.write("src/big", big)
+        scratch.write("src/sub/small", Data("small".utf8))
+        let repository = try await Fixture.repository(scratch.sub("repo"))
+        let first = Collector()
+        let writer = try await repository.beginSet()
+        let result = try await writer.storeDirectory(at: "\(scratch.path)/src", options: ArchiveOptions(observe: { first.observer($0) }))
+        _ = try await writer.commit(metadata: .object([:]), roots: ["item": .tree(result.tree)])
+        let seen = first.seen.withLock { $0 }
+        #expect(seen["big"]?.bytes == big && seen["big"]?.finished == Int64(big.count))
+        #expect(seen["sub/small"]?.bytes == Data("small".utf8) && seen["sub/small"]?.finished == 5)
+
+        let second = Collector()
+        let again = try await repository.beginSet()
+        _ = try await again.storeDirectory(at: "\(scratch.path)/src", options: ArchiveOptions(parent: result.tree, observe: { second.observer($0) }))
+        #expect(second.seen.withLock { $0 }.isEmpty)
+    }
+}

@@ -81,9 +81,14 @@ public final class ChunkReader {
     /// Bytes read so far.
     public private(set) var bytesRead: Int64 = 0
 
-    public init(chunker: Chunker, handle: FileHandle) {
+    /// `observer` sees every byte read, in order.
+    public init(chunker: Chunker, handle: FileHandle, observer: (any ReadObserver)? = nil) {
         self.chunker = chunker
-        self.source = { try handle.read(upToCount: $0) }
+        self.source = { count in
+            let data = try handle.read(upToCount: count)
+            if let data, let observer { observer.update(data) }
+            return data
+        }
     }
 
     public init(chunker: Chunker, data: Data) {

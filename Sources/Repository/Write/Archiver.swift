@@ -13,6 +13,14 @@ public struct ArchiveProgress: Sendable {
     public var currentPath = ""
 }
 
+/// Sees the bytes of one file as the archiver reads them, so a caller can hash a file on the way instead of
+/// reading it a second time.
+public protocol ReadObserver: Sendable {
+    func update(_ bytes: Data)
+    /// The file was read to its end, `size` bytes in all (not called when reading failed).
+    func finish(size: Int64)
+}
+
 /// How to archive a directory tree.
 public struct ArchiveOptions: Sendable {
     /// Returns true for entries to leave out; gets the path relative to the archived root and its status.
@@ -20,12 +28,16 @@ public struct ArchiveOptions: Sendable {
     /// The same item's tree in an earlier set: files with the same size, mtime, ctime and inode are not re-read.
     public var parent: BlobID?
     public var progress: (@Sendable (ArchiveProgress) -> Void)?
+    /// An observer for the file at a relative path, for files that are read (not those taken from the parent).
+    public var observe: (@Sendable (_ relativePath: String) -> (any ReadObserver)?)?
 
     public init(exclude: @escaping @Sendable (String, FileStatus) -> Bool = { _, _ in false },
-                parent: BlobID? = nil, progress: (@Sendable (ArchiveProgress) -> Void)? = nil) {
+                parent: BlobID? = nil, progress: (@Sendable (ArchiveProgress) -> Void)? = nil,
+                observe: (@Sendable (String) -> (any ReadObserver)?)? = nil) {
         self.exclude = exclude
         self.parent = parent
         self.progress = progress
+        self.observe = observe
     }
 }
 
@@ -121,7 +133,7 @@ final class DirectoryWalk: Sendable {
             throw OperatorError.failed("cannot list \(path): \(error.localizedDescription)", remedy: "check permissions")
         }
         var nodes: [Node] = []
-        var files: [(Int, String)] = []
+        var files: [(Int, String, String)] = []
         for name in entries.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
             let full = path == "/" ? "/\(name)" : "\(path)/\(name)"
             let rel = relative.isEmpty ? name : "\(relative)/\(name)"
@@ -152,7 +164,7 @@ final class DirectoryWalk: Sendable {
                         return nil
                     }
                 }
-                files.append((nodes.count, full))
+                files.append((nodes.count, full, rel))
             default:
                 break
             }
@@ -163,7 +175,7 @@ final class DirectoryWalk: Sendable {
     }
 
     /// Fills in file contents, a few files at a time; unchanged files take the parent's content list.
-    private func storeFiles(_ files: [(Int, String)], into nodes: inout [Node], parent: Tree?) async throws {
+    private func storeFiles(_ files: [(Int, String, String)], into nodes: inout [Node], parent: Tree?) async throws {
         var failed: [Int] = []
         func fill(_ position: Int, _ stored: (content: [BlobID], size: Int64)?) {
             guard let stored else { return failed.append(position) }
@@ -172,13 +184,13 @@ final class DirectoryWalk: Sendable {
         }
         try await withThrowingTaskGroup(of: (Int, (content: [BlobID], size: Int64)?).self) { group in
             var inFlight = 0
-            for (position, path) in files {
+            for (position, path, relative) in files {
                 let node = nodes[position]
                 if inFlight >= 4, let (done, stored) = try await group.next() {
                     fill(done, stored)
                     inFlight -= 1
                 }
-                group.addTask { (position, try await self.content(of: node, at: path, parent: parent?[node.name])) }
+                group.addTask { (position, try await self.content(of: node, at: path, relative: relative, parent: parent?[node.name])) }
                 inFlight += 1
             }
             for try await (done, stored) in group { fill(done, stored) }
@@ -187,7 +199,8 @@ final class DirectoryWalk: Sendable {
     }
 
     /// The content list of one file, or nil (with a warning) if it cannot be read.
-    private func content(of node: Node, at path: String, parent: Node?) async throws -> (content: [BlobID], size: Int64)? {
+    private func content(of node: Node, at path: String, relative: String, parent: Node?) async throws
+        -> (content: [BlobID], size: Int64)? {
         if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
            parent.ctime == node.ctime, parent.inode == node.inode, let content = parent.content,
            content.allSatisfy({ writer.repository.contains($0) }) {
@@ -201,7 +214,9 @@ final class DirectoryWalk: Sendable {
         defer { try? handle.close() }
         let report = options.progress
         do {
-            let stored = try await writer.storeContent(ChunkReader(chunker: writer.repository.chunker, handle: handle)) { bytes in
+            let observer = options.observe?(relative)
+            let reader = ChunkReader(chunker: writer.repository.chunker, handle: handle, observer: observer)
+            let stored = try await writer.storeContent(reader) { bytes in
                 let snapshot = self.progress.withLock { state in
                     state.bytesRead += Int64(bytes)
                     state.currentPath = path
@@ -210,6 +225,7 @@ final class DirectoryWalk: Sendable {
                 report?(snapshot)
             }
             progress.withLock { $0.files += 1 }
+            observer?.finish(size: stored.size)
             return stored
         } catch let error as BackendError {
             throw error

@@ -6,16 +6,21 @@ import Synchronization
 ///
 /// Write order is packs, then the index file naming them, then the snapshot, so a crash leaves nothing that
 /// points at missing data. Safe to call from many tasks at once: hashing, compression and encryption run in
-/// the caller's task; only appending to the open pack takes the lock.
+/// the caller's task; only appending to the open pack takes the lock. Full data packs are written in the
+/// background (`PackUploads`); `flush` and therefore `writeIndex` wait for them.
 public final class SetWriter: Sendable {
     public let repository: Repository
     /// Packs are closed at this size.
     let packSize: Int
     private let state = Mutex(State())
+    /// Full data packs on their way to the backend (tree packs are written in line: `tree(_:)` reads them back).
+    private let uploads = PackUploads(depth: 0)
 
     private struct State {
         var dataPack = OpenPack()
         var treePack = OpenPack()
+        /// Closed packs not yet in the repository's index: their blobs are read from here meanwhile.
+        var landing: [OpenPack] = []
         /// Blobs stored in this session and not yet in the repository's index.
         var pending = Set<BlobID>()
         /// Packs this session wrote or adopted, for its next index file.
@@ -26,6 +31,8 @@ public final class SetWriter: Sendable {
     private struct OpenPack {
         var bytes = Data()
         var entries: [PackEntry] = []
+        /// Position in `entries` by blob id, so a tree of this session is found before its pack lands.
+        var positions: [BlobID: Int] = [:]
     }
 
     init(repository: Repository, packSize: Int) {
@@ -61,24 +68,50 @@ public final class SetWriter: Sendable {
             func add(to pack: inout OpenPack) -> OpenPack? {
                 entry.offset = UInt32(pack.bytes.count)
                 pack.bytes.append(sealed)
+                pack.positions[entry.id] = pack.entries.count
                 pack.entries.append(entry)
                 guard pack.bytes.count >= packSize else { return nil }
                 defer { pack = OpenPack() }
                 return pack
             }
-            return type == .data ? add(to: &state.dataPack) : add(to: &state.treePack)
+            let full = type == .data ? add(to: &state.dataPack) : add(to: &state.treePack)
+            if let full { state.landing.append(full) }
+            return full
         }
-        if let full { try await upload(full) }
+        if let full {
+            if type == .data { try await uploads.submit { try await self.upload(full) } } else { try await upload(full) }
+        }
         return id
     }
 
-    /// Uploads the packs still open.
+    /// A tree stored by this session or already in the repository. Trees whose pack has not landed are read
+    /// from memory, so indexing an item needs no pack of its own written first.
+    public func tree(_ id: BlobID) async throws -> Tree {
+        let open: (stored: Data, entry: PackEntry)? = state.withLock { state in
+            for pack in [state.treePack] + state.landing {
+                guard let position = pack.positions[id] else { continue }
+                let entry = pack.entries[position]
+                let start = pack.bytes.startIndex + Int(entry.offset)
+                return (pack.bytes.subdata(in: start..<(start + Int(entry.storedLength))), entry)
+            }
+            return nil
+        }
+        guard let open else { return try await repository.tree(id) }
+        let plain = try BlobCompression.unpack(try repository.key.open(open.stored, associatedData: open.entry.associatedData),
+                                               compressed: open.entry.compressed, rawLength: Int(open.entry.rawLength))
+        return try JSONFormat.decoder().decode(Tree.self, from: plain)
+    }
+
+    /// Uploads the packs still open and waits for every upload to land.
     public func flush() async throws {
         let open = state.withLock { state in
             defer { (state.dataPack, state.treePack) = (OpenPack(), OpenPack()) }
-            return [state.dataPack, state.treePack].filter { !$0.entries.isEmpty }
+            let open = [state.dataPack, state.treePack].filter { !$0.entries.isEmpty }
+            state.landing += open
+            return open
         }
-        for pack in open { try await upload(pack) }
+        for pack in open { try await uploads.submit { try await self.upload(pack) } }
+        try await uploads.drain()
     }
 
     private func upload(_ pack: OpenPack) async throws {
@@ -90,6 +123,7 @@ public final class SetWriter: Sendable {
             state.packs.append((id, pack.entries))
             state.statistics.packs += 1
             for entry in pack.entries { state.pending.remove(entry.id) }
+            state.landing.removeAll { $0.entries.first?.id == pack.entries.first?.id }
         }
     }
 

@@ -1,0 +1,57 @@
+@testable import Capture
+import Foundation
+import Testing
+import Vaulthalla
+
+/// The body check against the vault index, with and without hashes taken while the walk read the bodies.
+@Suite struct CoherenceTests {
+    let folder = NSTemporaryDirectory() + "valkyrie-coherence-\(UUID().uuidString.prefix(8))"
+
+    private func body(_ name: String, _ bytes: Data) throws -> VaultIndexLine {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: bytes)
+        return VaultIndexLine(vault: "v", vaultID: 1, vaultType: "local", path: "/\(name)", backingPath: name,
+                              size: Int64(bytes.count), iv: nil, keyVersion: nil, contentHash: ContentHash.hex(of: bytes), format: nil)
+    }
+
+    @Test("without hashes from the walk every body is read and hashed")
+    func hashesBodies() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let good = try body("good", Data("one".utf8))
+        var bad = try body("bad", Data("two".utf8))
+        bad.contentHash = ContentHash.hex(of: Data("owt".utf8))
+        let result = Coherence(dataDirectory: folder, verifyHashes: true).check([good, bad])
+        #expect(result.hashed == ["good"])
+        #expect(result.problems.count == 1 && result.problems[0].contains("bad") && result.problems[0].contains("BLAKE2b"))
+    }
+
+    @Test("the walk's hash is used while the size is unchanged, so the check judges the bytes in the set")
+    func usesWalkHashes() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let line = try body("b", Data("abc".utf8))
+        // The walk read other bytes of the same size: that is what the set holds, and it does not match.
+        let other = ContentHash.hex(of: Data("xyz".utf8))
+        let walked = Coherence(dataDirectory: folder, verifyHashes: true).check([line], read: { _ in (3, other) })
+        #expect(walked.hashed.isEmpty && walked.problems.count == 1)
+        // The walk's hash matches: the body is not read again (its bytes on disk no longer matter).
+        FileManager.default.createFile(atPath: "\(folder)/b", contents: Data("zzz".utf8))
+        let matched = Coherence(dataDirectory: folder, verifyHashes: true)
+            .check([line], read: { _ in (3, line.contentHash!) })
+        #expect(matched.hashed == ["b"] && matched.problems.isEmpty)
+        // A walk size that differs from the body's is ignored and the body is hashed.
+        let stale = Coherence(dataDirectory: folder, verifyHashes: true).check([line], read: { _ in (4, line.contentHash!) })
+        #expect(stale.hashed.isEmpty && stale.problems.count == 1)
+    }
+
+    @Test("body hashes are kept only for wanted paths read to their end")
+    func bodyHashes() {
+        let hashes = BodyHashes(wanted: ["a/b"])
+        #expect(hashes.observer(for: "a/c") == nil)
+        let observer = hashes.observer(for: "a/b")
+        observer?.update(Data("ab".utf8))
+        #expect(hashes.read("a/b") == nil)
+        observer?.update(Data("c".utf8))
+        observer?.finish(size: 3)
+        #expect(hashes.read("a/b")?.size == 3 && hashes.read("a/b")?.hex == ContentHash.hex(of: Data("abc".utf8)))
+    }
+}
