@@ -54,15 +54,24 @@ struct ExportSource: Sendable {
 
     /// Runs every export: the recipient's fingerprint, the two exports of all, and one per vault in `vaults` order.
     /// Two at a time (each mostly waits on its vh and gpg processes), each with its own gpgme context; the first
-    /// failure in that order is thrown.
+    /// failure in that order is thrown. Read from vh's stdout, a vault's own export is its entry of the `all`
+    /// array (vaulthalla-formats.md), so vh runs twice whatever the number of vaults; vh-encrypts mode, which
+    /// never sees the plaintext, asks vh once per vault.
     private func encryptedExports() throws -> (recipient: String, all: Data, secrets: Data, perVault: [Data]) {
         let recipient = try recipientKey(try GPGContext(homeDirectory: settings.exports.gnupgHome))
+        let fromAll = settings.exports.mode == .stdout
+        let derived = Mutex<[Data]>([])
         let jobs: [(arguments: [String], name: String, check: @Sendable (Data) throws -> Void)] = [
-            (["vault", "keys", "export", "all"], "vault keys export all", { @Sendable plain in try checkKeys(plain, expected: vaults) }),
+            (["vault", "keys", "export", "all"], "vault keys export all", { @Sendable plain in
+                try checkKeys(plain, expected: vaults)
+                guard fromAll else { return }
+                let pieces = try perVaultExports(all: plain, recipient: recipient)
+                derived.withLock { $0 = pieces }
+            }),
             (["secret", "export", "all"], "secret export all", { @Sendable plain in try checkSecrets(plain) }),
-        ] + vaults.map { vault in
+        ] + (fromAll ? [] : vaults.map { vault in
             (["vault", "keys", "export", String(vault.id)], "vault keys export \(vault.name)", { @Sendable plain in try checkKeys(plain, expected: [vault]) })
-        }
+        })
         let results = Mutex([Result<Data, Error>?](repeating: nil, count: jobs.count))
         DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
             let result = Result {
@@ -72,7 +81,22 @@ struct ExportSource: Sendable {
             results.withLock { $0[i] = result }
         }
         let blobs = try results.withLock { $0 }.map { try $0!.get() }
-        return (recipient.fingerprint, blobs[0], blobs[1], Array(blobs.dropFirst(2)))
+        return (recipient.fingerprint, blobs[0], blobs[1], fromAll ? derived.withLock { $0 } : Array(blobs.dropFirst(2)))
+    }
+
+    /// Each vault's entry of a checked `all` export, checked as its own export and encrypted, in `vaults` order.
+    private func perVaultExports(all plain: Data, recipient: GPGKey) throws -> [Data] {
+        var entries = try VaultKeyExport.entries(ofAll: plain)
+        defer { for id in entries.keys { Sodium.wipe(&entries[id]!) } }
+        let gpg = try GPGContext(homeDirectory: settings.exports.gnupgHome)
+        return try vaults.map { vault in
+            guard let entry = entries[vault.id] else {
+                throw OperatorError.failed("the vault key export has no entry for vault \(vault.name) (id \(vault.id))",
+                                           remedy: "run `vh vault keys export all` by hand and compare with `vh vaults`")
+            }
+            try checkKeys(entry, expected: [vault])
+            return try gpg.encrypt(entry, to: [recipient.fingerprint], armor: true)
+        }
     }
 
     /// A vault name as one file name: `/` and NUL cannot appear in it.

@@ -105,6 +105,24 @@ public struct VaultKeyExport: Codable, Sendable, Equatable {
         }
     }
 
+    /// Each entry of an `all` export by vault id, written as that vault's own export is (one object, keys sorted,
+    /// pretty), every field kept as Vaulthalla wrote it, including fields this version does not know.
+    public static func entries(ofAll data: Data) throws -> [Int: Data] {
+        guard let array = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
+            throw OperatorError.failed("vault key export of all vaults is not a JSON array of objects",
+                                       remedy: "check the `vh vault keys export all` output")
+        }
+        var entries: [Int: Data] = [:]
+        for object in array {
+            guard let id = object[CodingKeys.vaultID.rawValue] as? Int else {
+                throw OperatorError.failed("vault key export of all vaults has an entry without vault_id",
+                                           remedy: "check the `vh vault keys export all` output")
+            }
+            entries[id] = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        }
+        return entries
+    }
+
     /// Vaulthalla's rendering: keys sorted; compact (what gets encrypted) or pretty (what goes to a terminal).
     public static func render(_ exports: [VaultKeyExport], single: Bool, pretty: Bool) throws -> Data {
         let encoder = JSONFormat.encoder(pretty: pretty)

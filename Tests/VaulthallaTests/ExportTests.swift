@@ -48,6 +48,23 @@ import Testing
         #expect(try VaultKeyExport.parse(single) == [entries[0]])
     }
 
+    @Test("an `all` export splits into each vault's own export, every field kept, unknown ones included")
+    func splitsAnAllExport() throws {
+        let all = "[" + Self.sample + #", {"key": "k2", "key_info": {"key_version": 1}, "vault_id": 7, "vault_name": "a/b", "future_field": [1, 2]}]"#
+        let entries = try VaultKeyExport.entries(ofAll: Data(all.utf8))
+        #expect(entries.keys.sorted() == [4, 7])
+        let finance = try VaultKeyExport.parse(try #require(entries[4]))
+        let sample = try VaultKeyExport.parse(Data(Self.sample.utf8))
+        #expect(finance == sample)
+        let other = String(decoding: try #require(entries[7]), as: UTF8.self)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(other.utf8)) as? [String: Any])
+        #expect(object["future_field"] as? [Int] == [1, 2] && object["vault_name"] as? String == "a/b")
+        #expect(other.contains("\"a/b\"") && other.contains("\n"))
+        #expect(other.range(of: "\"future_field\"")!.lowerBound < other.range(of: "\"key\"")!.lowerBound)
+        #expect(throws: OperatorError.self) { try VaultKeyExport.entries(ofAll: Data(Self.sample.utf8)) }
+        #expect(throws: OperatorError.self) { try VaultKeyExport.entries(ofAll: Data(#"[{"key": "x"}]"#.utf8)) }
+    }
+
     @Test func refusesWhatIsNotAKeyExport() {
         #expect(throws: OperatorError.self) { try VaultKeyExport.parse(Data(#"{"vault_id": 4}"#.utf8)) }
         #expect(throws: OperatorError.self) { try VaultKeyExport.parse(Data("not json".utf8)) }
