@@ -28,7 +28,8 @@ public final class GPGContext {
         }
         self.ctx = ctx
         err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
-        if err == 0 { err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, homeDirectory) }
+        // Only for another home: the call asks `gpg --version` again, and the default engine is what gpgme_new set.
+        if err == 0, let homeDirectory { err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, homeDirectory) }
         guard err == 0 else {
             throw OperatorError.failed("cannot use GnuPG with home \(homeDirectory ?? "(default)"): \(Self.describe(err))",
                                        remedy: "check that gnupg (gpg 2.2 or later) is installed")
@@ -39,6 +40,15 @@ public final class GPGContext {
 
     /// gpgme must be told its version requirement once before the first context.
     private static let libraryVersion: String? = gpgme_check_version(nil).map { String(cString: $0) }
+
+    /// Makes gpgme find its engines now (gpgconf, `gpg --version`, `gpgsm --version`: several child processes,
+    /// once per process), so a caller can have that done on another thread while it does other work; the first
+    /// context then starts at once. Harmless to call more than once or not at all.
+    public static func prepare() {
+        guard libraryVersion != nil else { return }
+        var info: gpgme_engine_info_t?
+        _ = gpgme_get_engine_info(&info)
+    }
 
     // MARK: - gpgme data buffers, owned only inside one call
 
