@@ -41,15 +41,6 @@ public final class GPGContext {
     /// gpgme must be told its version requirement once before the first context.
     private static let libraryVersion: String? = gpgme_check_version(nil).map { String(cString: $0) }
 
-    /// Makes gpgme find its engines now (gpgconf, `gpg --version`, `gpgsm --version`: several child processes,
-    /// once per process), so a caller can have that done on another thread while it does other work; the first
-    /// context then starts at once. Harmless to call more than once or not at all.
-    public static func prepare() {
-        guard libraryVersion != nil else { return }
-        var info: gpgme_engine_info_t?
-        _ = gpgme_get_engine_info(&info)
-    }
-
     // MARK: - gpgme data buffers, owned only inside one call
 
     /// Runs `body` with a gpgme data object holding a copy of `input`.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GPG
 import Restore
 import Support
 
@@ -66,8 +65,6 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let vault, let set, let to {
-            // gpgme finds its engines (child processes) on another thread while the repository opens.
-            if keys == nil { DispatchQueue.global(qos: .userInitiated).async { GPGContext.prepare() } }
             let source = try await global.openSet(set, repository: repository)
             let keySource: KeySource = keys.map { .file($0, gnupgHome: nil) } ?? .setExport(gnupgHome: nil)
             let summary = try await VaultRestore.run(source, vault: vault, path: target, to: Self.absolute(to), keys: keySource,

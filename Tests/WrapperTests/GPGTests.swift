@@ -35,24 +35,6 @@ import Testing
         }
     }
 
-    /// prepare() only warms gpgme's engine detection: from several threads at once, and with contexts created
-    /// meanwhile, every context still encrypts and decrypts.
-    @Test func preparingFromOtherThreadsLeavesContextsWorking() async throws {
-        let (home, operatorKey) = (self.home, self.operatorKey)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for n in 0..<4 {
-                group.addTask { GPGContext.prepare() }
-                group.addTask {
-                    let plaintext = Data("prepared \(n)".utf8)
-                    let gpg = try GPGContext(homeDirectory: home)
-                    #expect(try gpg.decrypt(try gpg.encrypt(plaintext, to: [operatorKey])) == plaintext)
-                }
-            }
-            try await group.waitForAll()
-        }
-        GPGContext.prepare()
-    }
-
     @Test func theGpgCommandDecryptsWhatWeEncrypt() throws {
         let plaintext = Data("{\"key\": \"c2VjcmV0\"}\n".utf8)
         let armored = try GPGContext(homeDirectory: home).encrypt(plaintext, to: [operatorKey])
