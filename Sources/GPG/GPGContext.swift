@@ -28,7 +28,8 @@ public final class GPGContext {
         }
         self.ctx = ctx
         err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
-        if err == 0 { err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, homeDirectory) }
+        // Only for another home: the call asks `gpg --version` again, and the default engine is what gpgme_new set.
+        if err == 0, let homeDirectory { err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, homeDirectory) }
         guard err == 0 else {
             throw OperatorError.failed("cannot use GnuPG with home \(homeDirectory ?? "(default)"): \(Self.describe(err))",
                                        remedy: "check that gnupg (gpg 2.2 or later) is installed")

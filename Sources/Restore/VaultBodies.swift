@@ -40,18 +40,24 @@ struct VaultBodies {
         if encrypted { try await loadKeys() }
         var ring = self.ring ?? VaultKeyring(vaultID: 0, keys: [:], currentVersion: 0)
         defer { self.ring = encrypted ? ring : self.ring }
-        if encrypted, let recorded = entry.keyVersion, ring.keys[recorded] == nil, !searchedEarlierSets {
-            try await VaultKeys.addOlderVersions(&ring, vault: vault, version: recorded, keys, set: source)
-            searchedEarlierSets = ring.keys[recorded] == nil
-        }
         let file = VaulthallaDatabase.FileEntry(fsEntryID: 0, vaultID: ring.vaultID, logicalPath: entry.path,
                                                 backingPath: entry.backingPath ?? "", sizeBytes: entry.size,
                                                 contentHash: entry.contentHash, encryptionIV: entry.iv, keyVersion: entry.keyVersion)
+        // Checked only when the body does not open: the success path hashes it once, in ring.open.
+        let hashHolds = { entry.contentHash.map { ContentHash.hex(of: body) == $0 } ?? true }
         do {
             do { return try ring.open(file, body: body) } catch {
-                // A stale recorded version can name a key the export holds while the body is on an older one.
+                // The earlier sets' exports (a GPG decryption each) are read only when the keys at hand open nothing
+                // and the body is the recorded one: first until the recorded version turns up, then all of them. A
+                // stale recorded version (the body on a key the export holds) so costs no extra export.
+                guard encrypted, !searchedEarlierSets, hashHolds() else { throw error }
                 let known = ring.keys.count
-                if encrypted, !searchedEarlierSets {
+                if let recorded = entry.keyVersion, ring.keys[recorded] == nil {
+                    try await VaultKeys.addOlderVersions(&ring, vault: vault, version: recorded, keys, set: source)
+                    searchedEarlierSets = ring.keys[recorded] == nil
+                    if !searchedEarlierSets, let opened = try? ring.open(file, body: body) { return opened }
+                }
+                if !searchedEarlierSets {
                     try await VaultKeys.addOlderVersions(&ring, vault: vault, version: nil, keys, set: source)
                     searchedEarlierSets = true
                 }
@@ -59,8 +65,7 @@ struct VaultBodies {
                 return try ring.open(file, body: body)
             }
         } catch let error as OperatorError {
-            let hashHolds = entry.contentHash.map { ContentHash.hex(of: body) == $0 } ?? true
-            if encrypted, hashHolds, let recorded = entry.keyVersion, ring.keys[recorded] == nil {
+            if encrypted, let recorded = entry.keyVersion, ring.keys[recorded] == nil, hashHolds() {
                 let held = ring.keys.keys.sorted().map(String.init).joined(separator: ", ")
                 throw OperatorError.badInput(
                     "\(place) is on key version \(recorded), which \(origin) \(searchedEarlierSets ? "and the host's earlier sets' exports do" : "does") not hold (versions held: \(held))",

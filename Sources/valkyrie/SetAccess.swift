@@ -4,11 +4,19 @@ import Repository
 import Restore
 
 extension GlobalOptions {
-    /// A listed set of the catalog, checked before the repository is opened (an unknown set fails fast).
+    /// A listed set of the catalog and the repository. The repository opens (its key derivation is most of a
+    /// small restore) while the catalog opens and the set is looked up; an unknown set fails without waiting for it.
     func openSet(_ reference: String, repository: RepositoryOptions) async throws -> SetSource {
-        let catalog = try openCatalog()
-        let set = try SetSource.listedSet(reference, in: catalog)
-        return SetSource(catalog: catalog, repository: try await repository.open(self), record: set)
+        let global = self
+        let opening = Task { try await repository.open(global) }
+        do {
+            let catalog = try openCatalog()
+            let set = try SetSource.listedSet(reference, in: catalog)
+            return SetSource(catalog: catalog, repository: try await opening.value, record: set)
+        } catch {
+            opening.cancel()
+            throw error
+        }
     }
 }
 
