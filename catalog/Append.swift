@@ -65,18 +65,19 @@ extension Catalog {
     /// and updates the projections.
     func append(_ draft: EventDraft, in db: Database, after head: (Int64, Data)) throws -> StoredEvent {
         let (seq, previous) = head
-        let occurredAt = CatalogTime.microseconds(draft.occurredAt), recordedAt = CatalogTime.microseconds(Date())
-        let id = Identifiers.random()
+        let now = Date()
+        let occurredAt = CatalogTime.microseconds(draft.occurredAt), recordedAt = CatalogTime.microseconds(now)
+        let id = Identifiers.timeOrdered(now)
         let fields = EventFields(
-            seq: seq + 1, uuid: id.uuidString, type: draft.type.rawValue, version: draft.version,
+            seq: seq + 1, uuid: id.storedText, type: draft.type.rawValue, version: draft.version,
             occurredAt: CatalogTime.string(occurredAt), recordedAt: CatalogTime.string(recordedAt), host: origin.host,
-            actorUID: Int64(origin.uid), actorName: origin.user, setID: draft.set?.uuidString, payload: draft.payload)
+            actorUID: Int64(origin.uid), actorName: origin.user, setID: draft.set?.storedText, payload: draft.payload)
         let hash = CanonicalEncoding.hash(previous: previous, fields)
-        try db.cachedStatement(sql: """
+        try Self.execute(db, """
             INSERT INTO events (seq, uuid, type, version, occurred_at, recorded_at, host, actor_uid, actor_name,
                                 set_id, payload, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
+            """, [
                 fields.seq, fields.uuid, fields.type, fields.version, fields.occurredAt, fields.recordedAt,
                 fields.host, fields.actorUID, fields.actorName, fields.setID,
                 String(decoding: fields.payload, as: UTF8.self), previous, hash,
@@ -85,6 +86,16 @@ extension Catalog {
         return StoredEvent(seq: fields.seq, uuid: id, type: draft.type, version: draft.version,
                            occurredAt: occurredAt, recordedAt: recordedAt, host: fields.host, actorUID: origin.uid,
                            actorName: origin.user, set: draft.set, payload: draft.payload, previousHash: previous, hash: hash)
+    }
+}
+
+extension Catalog {
+    /// Runs one of the append path's fixed statements with exactly its arguments: cached, bound without GRDB's
+    /// per-call validation and nested temporary bindings (a fifth of an append's CPU in the profile).
+    static func execute(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        statement.setUncheckedArguments(arguments)
+        try statement.execute()
     }
 }
 

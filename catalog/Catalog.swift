@@ -15,13 +15,18 @@ public final class Catalog: Sendable {
         case existing
         /// Create the file if it is missing (commands that record, e.g. backup); its directory must exist.
         case create
+        /// The catalog must exist and is only read (find, sets, log): one read-only connection, so the command
+        /// never takes the write lock (GRDB's pool writes on open when the WAL is empty) and opens one connection
+        /// instead of three. A catalog that still needs a migration is opened as with `.existing` and migrated.
+        case reading
     }
 
     /// The catalog file.
     public let path: String
     /// Host and actor stamped on the events this process appends.
     public let origin: EventOrigin
-    let pool: DatabasePool
+    /// A pool (readers beside one writer), or one read-only connection for `.reading`.
+    let pool: any DatabaseWriter
 
     /// Opens the catalog at `path`, applying this build's pending migrations.
     ///
@@ -31,13 +36,28 @@ public final class Catalog: Sendable {
     public static func open(at path: String, mode: OpenMode = .existing, origin: EventOrigin = .current) throws -> Catalog {
         let path = URL(fileURLWithPath: path).standardizedFileURL.path
         let exists = try CatalogFile.check(path, mode: mode)
-        if exists { try CatalogErrors.mapping(path) { try Migrator.inspect(path: path) } }
+        if mode == .reading, let catalog = try openReadOnly(path, origin: origin) { return catalog }
+        let pending = exists ? try CatalogErrors.mapping(path) { try Migrator.inspect(path: path) } : true
         let pool = try CatalogErrors.mapping(path) { try DatabasePool(path: path, configuration: configuration()) }
-        try CatalogErrors.mapping(path) { try Migrator.migrate(pool, path: path) }
+        if pending { try CatalogErrors.mapping(path) { try Migrator.migrate(pool, path: path) } }
         return Catalog(path: path, origin: origin, pool: pool)
     }
 
-    private init(path: String, origin: EventOrigin, pool: DatabasePool) {
+    /// A catalog opened on one read-only connection, checked as `Migrator.inspect` checks it; nil (nothing
+    /// written) when a migration is pending.
+    private static func openReadOnly(_ path: String, origin: EventOrigin) throws -> Catalog? {
+        var config = configuration()
+        config.readonly = true
+        let queue = try CatalogErrors.mapping(path) { try DatabaseQueue(path: path, configuration: config) }
+        let pending = try CatalogErrors.mapping(path) { try queue.read { db in try Migrator.inspect(db, path: path) } }
+        guard !pending else {
+            try? queue.close()
+            return nil
+        }
+        return Catalog(path: path, origin: origin, pool: queue)
+    }
+
+    private init(path: String, origin: EventOrigin, pool: any DatabaseWriter) {
         self.path = path
         self.origin = origin
         self.pool = pool

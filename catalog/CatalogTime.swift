@@ -10,40 +10,8 @@ enum CatalogTime {
         return Date(timeIntervalSince1970: Double(seconds) + Double(micros - seconds * 1_000_000) / 1_000_000)
     }
 
-    /// `UTCTime.string(date)`, byte for byte, without `String(format:)` (two of these per append).
-    static func string(_ date: Date) -> String {
-        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-        let seconds = micros >= 0 ? micros / 1_000_000 : -((-micros + 999_999) / 1_000_000)
-        let fraction = Int(micros - seconds * 1_000_000)
-        let days = Int(seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400))
-        let secondOfDay = Int(seconds - Int64(days) * 86400)
-        // Proleptic Gregorian date of a day count (Howard Hinnant's civil_from_days).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        var out = [UInt8]()
-        out.reserveCapacity(27)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            var rest = value
-            for _ in 0..<count {
-                out.append(UInt8(48 + rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        digits(year, 4); out.append(45); digits(month, 2); out.append(45); digits(day, 2); out.append(84)
-        digits(secondOfDay / 3600, 2); out.append(58); digits(secondOfDay / 60 % 60, 2); out.append(58)
-        digits(secondOfDay % 60, 2); out.append(46); digits(fraction, 6); out.append(90)
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// The stored text of `date` (`UTCTime.string`).
+    static func string(_ date: Date) -> String { UTCTime.string(date) }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS.ffffffZ` without a formatter (listing 10k sets must stay fast); other
     /// forms go through `UTCTime.parse`.

@@ -30,11 +30,13 @@ struct ContentTable: Sendable {
           AND \(table).version = s.version AND \(table).last_ordinal = :previous
         """
     }
-    /// The rest start a row of their own.
+    /// The rest start a row of their own, with the path's last part as its `name` (as migration 0005 fills it).
     var insertNew: String {
         """
-        INSERT INTO \(table) (host, \(columns.joined(separator: ", ")), first_ordinal, last_ordinal)
-        SELECT :host, \(columns.map { "s.\($0)" }.joined(separator: ", ")), :ordinal, :ordinal FROM temp.\(staging) AS s
+        INSERT INTO \(table) (host, \(columns.joined(separator: ", ")), name, first_ordinal, last_ordinal)
+        SELECT :host, \(columns.map { "s.\($0)" }.joined(separator: ", ")),
+               substr(s.path, length(s.parent) + CASE WHEN s.parent = '/' THEN 1 ELSE 2 END), :ordinal, :ordinal
+        FROM temp.\(staging) AS s
         WHERE NOT EXISTS (SELECT 1 FROM \(table) AS f WHERE f.host = :host AND f.\(group) = s.\(group)
                           AND f.path = s.path AND f.version = s.version AND f.last_ordinal = :ordinal)
         """

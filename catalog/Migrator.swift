@@ -30,22 +30,29 @@ enum Migrator {
         }.sorted { $0.version < $1.version }
     }
 
-    /// Read-only look at an existing file: a foreign database or one from a newer Valkyrie is refused.
-    static func inspect(path: String) throws {
+    /// Read-only look at an existing file: a foreign database or one from a newer Valkyrie is refused. Returns
+    /// whether a bundled migration is still to be applied (so a catalog that is up to date is opened without
+    /// taking the write lock once per migration).
+    static func inspect(path: String) throws -> Bool {
         var config = Catalog.configuration()
         config.readonly = true
         let queue = try DatabaseQueue(path: path, configuration: config)
         defer { try? queue.close() }
-        try queue.read { db in
-            let objects = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema") ?? 0
-            let application = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            if application == 0 {
-                guard objects == 0 else { throw notACatalog(path) }
-                return
-            }
-            guard try db.tableExists("catalog_migrations") else { throw notACatalog(path) }
-            try check(recorded: try recorded(db), path: path)
+        return try queue.read { db in try inspect(db, path: path) }
+    }
+
+    /// The same on a connection that is open already.
+    static func inspect(_ db: Database, path: String) throws -> Bool {
+        let objects = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema") ?? 0
+        let application = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        if application == 0 {
+            guard objects == 0 else { throw notACatalog(path) }
+            return true
         }
+        guard try db.tableExists("catalog_migrations") else { throw notACatalog(path) }
+        let done = try recorded(db)
+        try check(recorded: done, path: path)
+        return bundled.isEmpty || done.count < bundled.count
     }
 
     /// Applies what is pending. Each migration re-checks the record inside its write transaction, so two

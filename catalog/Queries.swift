@@ -21,7 +21,7 @@ extension Catalog {
         var conditions: [String] = [], arguments: StatementArguments = []
         if let type = filter.type { conditions.append("type = ?"); arguments += [type.rawValue] }
         if let since = filter.since { conditions.append("occurred_at >= ?"); arguments += [UTCTime.string(since)] }
-        if let set = filter.set { conditions.append("set_id = ?"); arguments += [set.uuidString] }
+        if let set = filter.set { conditions.append("set_id = ?"); arguments += [set.storedText] }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         var sql = "SELECT * FROM events \(whereClause) ORDER BY seq"
         if let limit = filter.limit {
@@ -65,10 +65,24 @@ extension Catalog {
         try sets(host: host).last
     }
 
+    /// The newest finished (passed or failed) drill of every set that has one, by set, in one query: what
+    /// `sets` shows. Newest as `details(of:)` orders drills (start time, then recording order); checks not loaded.
+    public func lastFinishedDrills() throws -> [UUID: DrillRecord] {
+        try read { db in
+            var last: [UUID: DrillRecord] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM drills WHERE status != 'running' ORDER BY started_at, rowid")
+            while let row = try rows.next() {
+                let drill = DrillRecord(row: row, checks: [])
+                last[drill.set] = drill
+            }
+            return last
+        }
+    }
+
     /// Items, exports, drills (with checks) and restores of a set.
     public func details(of set: SetRecord) throws -> SetDetails {
         try read { db in
-            let id = set.id.uuidString
+            let id = set.id.storedText
             let items = try Row.fetchAll(db, sql: "SELECT * FROM items WHERE set_id = ? ORDER BY captured_at, item", arguments: [id])
                 .map(ItemRecord.init(row:))
             let exports = try Row.fetchAll(db, sql: "SELECT * FROM exports WHERE set_id = ? ORDER BY seq", arguments: [id])
@@ -88,7 +102,7 @@ extension Catalog {
 
 enum Queries {
     static func set(_ id: UUID, _ db: Database) throws -> SetRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(SetRecord.columns(of: "sets")) FROM sets WHERE id = ?", arguments: [id.uuidString]).map(SetRecord.init(row:))
+        try Row.fetchOne(db, sql: "SELECT \(SetRecord.columns(of: "sets")) FROM sets WHERE id = ?", arguments: [id.storedText]).map(SetRecord.init(row:))
     }
 
     static func strings(_ json: String?) -> [String] {

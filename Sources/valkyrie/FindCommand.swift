@@ -36,7 +36,7 @@ struct FindCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let catalog = try global.openCatalog()
+        let catalog = try global.openCatalog(.reading)
         let scope = FindScope(set: try set.map { try SetSource.listedSet($0, in: catalog) }, since: since.flatMap { TimeArgument.parse($0) })
         let glob = pattern.contains("/") ? pattern : "*/" + pattern
         let result = Result(files: vault == nil ? try catalog.find(glob: glob, scope: scope) : [],

@@ -31,7 +31,7 @@ struct LogCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let catalog = try global.openCatalog()
+        let catalog = try global.openCatalog(.reading)
         let setID = try set.map { try catalog.requireSet($0).id }
         let events = try catalog.events(EventFilter(type: type.map(EventType.init(rawValue:)),
                                                     since: since.flatMap { TimeArgument.parse($0) }, set: setID, limit: limit))

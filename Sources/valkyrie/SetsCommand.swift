@@ -13,10 +13,11 @@ struct SetsCommand: AsyncParsableCommand {
     var host: String?
 
     func run() async throws {
-        let catalog = try global.openCatalog()
+        let catalog = try global.openCatalog(.reading)
         let sets = try catalog.sets(host: host)
         // When each set was last proven, and the verdict (derived from the drill events).
-        let lastDrills = try sets.map { try catalog.details(of: $0).drills.last { $0.status != .running } }
+        let finished = try catalog.lastFinishedDrills()
+        let lastDrills = sets.map { finished[$0.id] }
         // When each set's data was last read back whole (`verify --read-data`).
         let readBack = try catalog.lastDataReadBack()
         struct Listed: Encodable {

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A plain text table for human output: a header row, aligned columns, two spaces between them.
 struct Table {
@@ -24,9 +25,7 @@ enum HumanFormat {
     /// `2026-11-29 00:11:07Z`
     static func time(_ date: Date?) -> String {
         guard let date else { return "-" }
-        let text = ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC")!,
-                                               formatOptions: [.withInternetDateTime])
-        return text.replacingOccurrences(of: "T", with: " ")
+        return UTCTime.readable(date)
     }
 
     /// `1.5 GiB`

@@ -65,7 +65,7 @@ import Testing
         try Fixture.withDirectory { dir in
             let path = dir + "/other.db"
             try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1)") }
-            try expectRefused(path, mode: .create, saying: "not a Valkyrie catalog")
+            for mode in [Catalog.OpenMode.create, .reading] { try expectRefused(path, mode: mode, saying: "not a Valkyrie catalog") }
         }
     }
 
@@ -74,7 +74,7 @@ import Testing
             let path = try filledCatalog(dir)
             let whole = Fixture.bytes(path)
             try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path))
-            try expectRefused(path, saying: "truncated")
+            for mode in [Catalog.OpenMode.existing, .reading] { try expectRefused(path, mode: mode, saying: "truncated") }
         }
     }
 
@@ -85,7 +85,7 @@ import Testing
             let pageSize = Int(bytes[16]) << 8 | Int(bytes[17])
             for index in pageSize..<bytes.count { bytes[index] = UInt8(truncatingIfNeeded: index &* 131 &+ 7) }
             try bytes.write(to: URL(fileURLWithPath: path))
-            try expectRefused(path, saying: "damaged")
+            for mode in [Catalog.OpenMode.existing, .reading] { try expectRefused(path, mode: mode, saying: "damaged") }
         }
     }
 
@@ -93,7 +93,7 @@ import Testing
         try Fixture.withDirectory { dir in
             let path = try filledCatalog(dir)
             try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
-            try expectRefused(path, saying: "read-only")
+            for mode in [Catalog.OpenMode.existing, .reading] { try expectRefused(path, mode: mode, saying: "read-only") }
         }
     }
 
@@ -109,6 +109,7 @@ import Testing
         try Fixture.withDirectory { dir in
             let path = dir + "/typo.db"
             try expectRefused(path, saying: "no catalog")
+            try expectRefused(path, mode: .reading, saying: "no catalog")
             #expect(!FileManager.default.fileExists(atPath: path))
             _ = try Catalog.open(at: path, mode: .create)
             #expect(FileManager.default.fileExists(atPath: path))

@@ -11,12 +11,6 @@ import Testing
         Date(timeIntervalSince1970: -2_208_988_800.25),
     ] + (0..<500).map { Date(timeIntervalSince1970: Double($0) * 7_777_777.777_777) }
 
-    @Test func formattingMatchesUTCTime() {
-        for date in Self.dates {
-            #expect(CatalogTime.string(date) == UTCTime.string(date))
-        }
-    }
-
     @Test func parsingRoundTripsToTheMicrosecond() {
         for date in Self.dates {
             let text = CatalogTime.string(date)
@@ -35,9 +29,25 @@ import Testing
             #expect(Identifiers.parse(id.uuidString) == id)
             #expect(Identifiers.parse(id.uuidString.lowercased()) == id)
         }
+        #expect(ids.allSatisfy { Identifiers.string($0) == $0.uuidString })
         for bad in ["", "nope", "5F0C6A8E-2B1D-4C3A-9E7F-0123456789A", "5F0C6A8E_2B1D-4C3A-9E7F-0123456789AB",
                     "5F0C6A8E-2B1D-4C3A-9E7F-0123456789AG", "5F0C6A8E-2B1D-4C3A-9E7F-0123456789ABC"] {
             #expect(Identifiers.parse(bad) == nil, "\(bad)")
         }
+    }
+
+    /// Event UUIDs are version 7 (RFC 9562): the Unix milliseconds in front, so they sort in time order.
+    @Test func timeOrderedIdentifiers() {
+        let start = Date(timeIntervalSince1970: 1_795_000_000.123456)
+        let ids = (0..<200).map { Identifiers.timeOrdered(start.addingTimeInterval(Double($0) * 0.0005)) }
+        #expect(Set(ids).count == 200)
+        #expect(ids.map(Identifiers.string) == ids.map(Identifiers.string).sorted())
+        for id in ids {
+            #expect(id.uuidString.dropFirst(14).first == "7")
+            #expect("89AB".contains(id.uuidString.dropFirst(19).first!))
+            #expect(Identifiers.string(id) == id.uuidString)
+        }
+        // 1795000000123 ms = 0x01A1EE565E7B
+        #expect(ids[0].uuidString.hasPrefix("01A1EE56-5E7B-7"))
     }
 }

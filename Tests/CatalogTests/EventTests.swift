@@ -104,6 +104,34 @@ import Testing
         }
     }
 
+    /// `sets`' last drill per set (one query) is the newest finished one of `details(of:)`, running ones skipped.
+    @Test func lastFinishedDrillsPerSet() throws {
+        try Fixture.withDirectory { dir in
+            let catalog = try Fixture.catalog(dir)
+            let sets = try Fixture.history(catalog)
+            let (first, other) = (sets[0], sets[4])
+            let passed = UUID(), running = UUID(), failing = UUID(), tie = UUID()
+            let later = Date().addingTimeInterval(86_400)  // after the history's own drill, which started now
+            try catalog.append([
+                try EventDraft(DrillStarted(drill: passed, set: first.id), occurredAt: later.addingTimeInterval(500)),
+                try EventDraft(DrillCompleted(drill: passed, set: first.id, passed: true, report: "ok"), occurredAt: later.addingTimeInterval(600)),
+                try EventDraft(DrillStarted(drill: running, set: first.id), occurredAt: later.addingTimeInterval(700)),
+                try EventDraft(DrillStarted(drill: failing, set: other.id), occurredAt: later.addingTimeInterval(500)),
+                try EventDraft(DrillCompleted(drill: failing, set: other.id, passed: false, report: "no"), occurredAt: later.addingTimeInterval(800)),
+                // Started in the same microsecond as `failing`, recorded after it: the newer one.
+                try EventDraft(DrillStarted(drill: tie, set: other.id), occurredAt: later.addingTimeInterval(500)),
+                try EventDraft(DrillCompleted(drill: tie, set: other.id, passed: true, report: "ok"), occurredAt: later.addingTimeInterval(900)),
+            ])
+            let last = try catalog.lastFinishedDrills()
+            for set in try catalog.sets() {
+                #expect(last[set.id]?.id == (try catalog.details(of: set).drills.last { $0.status != .running })?.id, "\(set.name)")
+            }
+            #expect(last[first.id]?.id == passed && last[first.id]?.status == .passed)
+            #expect(last[other.id]?.id == tie && last[other.id]?.status == .passed)
+            #expect(last[sets[1].id] == nil)
+        }
+    }
+
     @Test func aSecondSetInTheSameSecondIsRefused() throws {
         try Fixture.withDirectory { dir in
             let catalog = try Fixture.catalog(dir)

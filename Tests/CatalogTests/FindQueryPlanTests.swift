@@ -4,8 +4,9 @@ import Support
 import Testing
 @testable import Catalog
 
-/// `find`'s query plans, on which the benchmark's find row rests: one statement per index, a range search of the
-/// path index for a pattern with a literal prefix, a read of the index (never of the sets) for a bare name.
+/// `find`'s query plans, on which the benchmark's find row rests: one statement per index, a lookup in the name
+/// index for a fixed last part (a bare name), a range search of the path index for a literal prefix, a read of the
+/// index (never of the sets) for the rest.
 @Suite struct FindQueryPlanTests {
     static func plan(_ catalog: Catalog, _ sql: String, _ arguments: StatementArguments) throws -> [String] {
         try catalog.read { db in
@@ -35,13 +36,101 @@ import Testing
         }
     }
 
-    @Test func bareNamesReadTheIndexOnce() throws {
+    /// A bare name (`*/config.yaml`, or `/etc/**/config.yaml`) is one lookup in the name index; only a pattern
+    /// without a fixed name or literal prefix (`*conf*`) reads the index once.
+    @Test func fixedNamesSearchTheNameIndex() throws {
         try Fixture.withDirectory { dir in
             let catalog = try Fixture.catalog(dir)
-            let files = try Self.plan(catalog, FindSQL.files(""), ["*/config.yaml"])
+            let set = "SEARCH s USING INDEX sqlite_autoindex_sets_3 (host=? AND ordinal>? AND ordinal<?)"
+            for pattern in ["*/config.yaml", "/etc/**/config.yaml", "/etc/*/config.yaml"] {
+                let (byName, arguments) = FindSQL.leading(pattern)
+                #expect(byName && arguments == ["config.yaml", pattern])
+                #expect(try Self.plan(catalog, FindSQL.files("", byName: true), arguments)
+                    == ["SEARCH f USING INDEX file_index_by_name (name=?)", set])
+            }
+            let (_, q3) = FindSQL.leading("*/q3.xlsx")
+            #expect(try Self.plan(catalog, FindSQL.vaultFiles(" AND v.vault = ?", oneVault: true, byName: true), q3 + ["finance"])
+                == ["SEARCH v USING INDEX vault_index_by_name (name=? AND vault=?)", set])
+            #expect(try Self.plan(catalog, FindSQL.vaultFiles("", oneVault: false, byName: true), q3)
+                == ["SEARCH v USING INDEX vault_index_by_name (name=?)", set])
+            let scoped = FindScope(set: nil, since: Date(timeIntervalSince1970: 0)).sql
+            #expect(try Self.plan(catalog, FindSQL.files(scoped.0, byName: true), ["config.yaml", "*/config.yaml"] + scoped.1).first
+                == "SEARCH f USING INDEX file_index_by_name (name=?)")
+            let files = try Self.plan(catalog, FindSQL.files(""), ["*conf*"])
             #expect(files.count == 2 && files[0].hasPrefix("SCAN f") && files[1].hasPrefix("SEARCH s USING INDEX"), "\(files)")
-            let vaults = try Self.plan(catalog, FindSQL.vaultFiles(" AND v.vault = ?", oneVault: true), ["*/q3.xlsx", "finance"])
-            #expect(vaults == ["SEARCH v USING INDEX vault_index_by_path (vault=?)", "SEARCH s USING INDEX sqlite_autoindex_sets_3 (host=? AND ordinal>? AND ordinal<?)"], "\(vaults)")
+        }
+    }
+
+    /// Which patterns fix the name: a last part without wildcards, in a pattern that has one elsewhere.
+    @Test func fixedNamesOfPatterns() {
+        let fixed: [String: String?] = [
+            "*/config.yaml": "config.yaml", "/etc/**/config.yaml": "config.yaml", "*/Привет мир.txt": "Привет мир.txt",
+            "/2026/q3*": nil, "*/config.*": nil, "*/a[1].txt": nil, "*/what?.txt": nil, "*/x]": nil, "*conf*": nil,
+            "/etc/vaulthalla/config.yaml": nil, "config.yaml": nil, "*/": "", "[/]config.yaml": nil,
+        ]
+        for (pattern, name) in fixed { #expect(GlobPattern.fixedName(pattern) == name, "\(pattern)") }
+    }
+
+    /// Through the name index or not, every pattern finds exactly what SQLite's GLOB over all paths finds,
+    /// also for names holding GLOB's own characters and for the root.
+    @Test func findByNameEqualsAFullGlob() throws {
+        try Fixture.withDirectory { dir in
+            let catalog = try Fixture.catalog(dir)
+            var contents = MemoryContents()
+            let paths = ["/", "/etc", "/etc/vaulthalla", "/etc/vaulthalla/config.yaml", "/etc/config.yaml", "/etc/config.yaml.bak",
+                         "/etc/vaulthalla/conf.d/config.yaml", "/srv/a[1].txt", "/srv/a1.txt", "/srv/what?.txt", "/srv/whatx.txt",
+                         "/srv/star*.txt", "/srv/x]", "/srv/Привет мир.txt", "/config.yaml"]
+            let vaultPaths = ["/", "/2026", "/2026/q3.xlsx", "/2026/q3.xlsx.old", "/q3.xlsx", "/2026/[q]3.xlsx", "/archive/2026/q3.xlsx"]
+            var sets: [SetRecord] = []
+            for n in 1...3 {
+                let set = try Fixture.completedSet(catalog, minutes: Double(n))
+                contents.files[set.name] = ["etc": paths.map { MemoryContents.file($0, "\($0)-\(n / 2)", kind: $0.contains(".") ? .file : .directory) }]
+                contents.vault[set.name] = vaultPaths.map { MemoryContents.vaultFile("finance", $0, "\($0)-\(n / 3)") }
+                    + vaultPaths.prefix(3).map { MemoryContents.vaultFile("Team Ünterlagen", $0, "t\($0)") }
+                try catalog.index(set, from: contents)
+                sets.append(set)
+            }
+            let names = try catalog.read { db in
+                try Row.fetchAll(db, sql: "SELECT DISTINCT path, name FROM file_index UNION SELECT DISTINCT path, name FROM vault_index")
+                    .map { [$0[0] as String, $0[1] as String] }
+            }
+            for pair in names { #expect(pair[1] == (pair[0] == "/" ? "" : String(pair[0].split(separator: "/").last!)), "\(pair)") }
+
+            /// What the statement without the name index returns (the whole index read, GLOB applied to every path).
+            func fullGlob(_ pattern: String, vault: String? = nil, scope: FindScope = FindScope()) throws -> ([String], [String]) {
+                var (extra, arguments) = scope.sql
+                let files = try catalog.read { db in
+                    try Row.fetchAll(db, sql: FindSQL.files(extra), arguments: [pattern] + arguments, adapter: setAndRest)
+                        .map { "\($0.scopes["rest"]!["path"] as String)@\($0.scopes["set"]!["name"] as String)" }
+                }
+                if let vault { extra = " AND v.vault = ?" + extra; arguments = [vault] + arguments }
+                let sql = FindSQL.vaultFiles(extra, oneVault: vault != nil)
+                let vaultFiles = try catalog.read { db in
+                    try Row.fetchAll(db, sql: sql, arguments: [pattern] + arguments, adapter: setAndRest)
+                        .map { "\($0.scopes["rest"]!["vault"] as String):\($0.scopes["rest"]!["path"] as String)@\($0.scopes["set"]!["name"] as String)" }
+                }
+                return (files, vaultFiles)
+            }
+            func found(_ pattern: String, vault: String? = nil, scope: FindScope = FindScope()) throws -> ([String], [String]) {
+                (try catalog.find(glob: pattern, scope: scope).flatMap { found in found.sets.map { "\(found.file.entry.path)@\($0.name)" } },
+                 try catalog.findVaultFiles(glob: pattern, vault: vault, scope: scope)
+                    .flatMap { found in found.sets.map { "\(found.file.entry.vault):\(found.file.entry.path)@\($0.name)" } })
+            }
+            let patterns = ["*/config.yaml", "/etc/**/config.yaml", "/etc/*/config.yaml", "*/a[1].txt", "*/what?.txt", "*/star*.txt",
+                            "*/x]", "*/Привет мир.txt", "*/q3.xlsx", "/2026/*", "/2026/q3*", "*/[[]q]3.xlsx", "*/", "/", "*conf*",
+                            "/etc/vaulthalla/config.yaml", "*/nothing.here"]
+            for pattern in patterns {
+                let expected = try fullGlob(pattern)
+                #expect(try found(pattern) == expected, "\(pattern)")
+                #expect(try found(pattern, vault: "finance").1 == (try fullGlob(pattern, vault: "finance")).1, "\(pattern) in finance")
+                for scope in [FindScope(set: sets[1]), FindScope(since: sets[2].startedAt)] {
+                    #expect(try found(pattern, scope: scope) == (try fullGlob(pattern, scope: scope)), "\(pattern) \(scope)")
+                }
+            }
+            // A sample of the answers themselves, so the comparison above is not between two empty lists.
+            #expect(try found("*/config.yaml").0.count == 4 * 3)
+            #expect(try found("*/a[1].txt").0 == sets.map { "/srv/a1.txt@\($0.name)" })
+            #expect(try found("*/q3.xlsx").1.count == 3 * 3 + 3)
         }
     }
 

@@ -13,8 +13,9 @@ import Testing
     @Test func everyNumberedFileIsBundledInOrderWithItsChecksum() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.sourceMigrations)
             .filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files == ["0001_events.sql", "0002_projections.sql", "0003_content_indexes.sql", "0004_chains.sql"])
-        #expect(Migrator.bundled.map(\.version) == [1, 2, 3, 4])
+        #expect(files == ["0001_events.sql", "0002_projections.sql", "0003_content_indexes.sql", "0004_chains.sql",
+                          "0005_path_names.sql"])
+        #expect(Migrator.bundled.map(\.version) == [1, 2, 3, 4, 5])
         for (file, migration) in zip(files, Migrator.bundled) {
             let data = try Data(contentsOf: URL(fileURLWithPath: Self.sourceMigrations + "/" + file))
             #expect(migration.name + ".sql" == file)
@@ -37,10 +38,66 @@ import Testing
         }
     }
 
+    /// A catalog from before migration 0005 (index rows without names) opens, `.reading` too: every row gets its
+    /// name, `find` by name answers from them, and the chain verifies as before.
+    @Test func pathNamesAreFilledInAnOlderCatalog() throws {
+        for mode in [Catalog.OpenMode.existing, .reading] {
+            try Fixture.withDirectory { dir in
+                let catalog = try Fixture.catalog(dir)
+                var contents = MemoryContents()
+                let set = try Fixture.completedSet(catalog, minutes: 1)
+                contents.files[set.name] = ["etc": ["/", "/etc", "/etc/vaulthalla", "/etc/vaulthalla/config.yaml", "/srv/Привет мир.txt"]
+                    .map { MemoryContents.file($0, "v-\($0)") }]
+                contents.vault[set.name] = ["/", "/2026", "/2026/q3.xlsx"].map { MemoryContents.vaultFile("finance", $0, "q-\($0)") }
+                try catalog.index(set, from: contents)
+                let names = "SELECT path, name FROM file_index UNION ALL SELECT path, name FROM vault_index ORDER BY 1, 2"
+                let expected = try catalog.read { db in try Row.fetchAll(db, sql: names).map { "\($0[0] as String)=\($0[1] as String)" } }
+                #expect(expected == ["/=", "/=", "/2026=2026", "/2026/q3.xlsx=q3.xlsx", "/etc=etc", "/etc/vaulthalla=vaulthalla",
+                                     "/etc/vaulthalla/config.yaml=config.yaml", "/srv/Привет мир.txt=Привет мир.txt"])
+                // Back to what migrations 0001-0004 left.
+                try Fixture.raw(catalog.path).write { db in
+                    try db.execute(sql: """
+                        DROP INDEX file_index_by_name; DROP INDEX vault_index_by_name;
+                        ALTER TABLE file_index DROP COLUMN name; ALTER TABLE vault_index DROP COLUMN name;
+                        DELETE FROM catalog_migrations WHERE version = 5
+                        """)
+                }
+                let reopened = try Catalog.open(at: catalog.path, mode: mode)
+                #expect(try reopened.settings().migrations.map(\.version) == [1, 2, 3, 4, 5])
+                #expect(try reopened.read { db in try Row.fetchAll(db, sql: names).map { "\($0[0] as String)=\($0[1] as String)" } } == expected)
+                #expect(try reopened.find(glob: "*/config.yaml").map(\.file.entry.path) == ["/etc/vaulthalla/config.yaml"])
+                #expect(try reopened.findVaultFiles(glob: "*/q3.xlsx").map(\.file.entry.path) == ["/2026/q3.xlsx"])
+                #expect(try reopened.verifyChain().ok)
+            }
+        }
+    }
+
+    /// `.reading` opens one read-only connection: it reads while another process holds the write lock, and
+    /// writes nothing (the file's bytes stay the same).
+    @Test func readersNeverTakeTheWriteLock() throws {
+        try Fixture.withDirectory { dir in
+            let catalog = try Fixture.catalog(dir)
+            try Fixture.history(catalog)
+            try catalog.close()
+            let before = Fixture.bytes(catalog.path)
+            let holder = try Fixture.raw(catalog.path)
+            try holder.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                defer { try? db.execute(sql: "ROLLBACK") }
+                let reader = try Catalog.open(at: catalog.path, mode: .reading)
+                #expect(try reader.sets().count == 3)
+                #expect(try reader.events().count > 10)
+                #expect(try reader.find(glob: "*/config.yaml").isEmpty)
+                try reader.close()
+            }
+            #expect(Fixture.bytes(catalog.path) == before)
+        }
+    }
+
     @Test func aCatalogFromANewerValkyrieIsRefusedUntouched() throws {
         try expectRefusedUntouched(
-            after: "INSERT INTO catalog_migrations VALUES (5, '0005_future', 'abc', '2030-01-01T00:00:00.000000Z')",
-            saying: ["0005_future", "newer valkyrie"])
+            after: "INSERT INTO catalog_migrations VALUES (9999, '9999_future', 'abc', '2030-01-01T00:00:00.000000Z')",
+            saying: ["9999_future", "newer valkyrie"])
     }
 
     @Test func aChangedMigrationChecksumIsRefusedUntouched() throws {

@@ -1,5 +1,6 @@
 // Catalog speed: appends per second (batched and single), and `sets` / `log --set` / `show` query times on a
-// catalog of many sets and events. Run with `swift run -c release catalog-bench [--sets N] [--events-per-set M]`.
+// catalog of many sets and events. Run with `swift run -c release catalog-bench [--sets N] [--events-per-set M]`
+// (`--keep DIR` leaves the catalogs in DIR, e.g. to time `valkyrie sets` on DIR/large.db).
 // `catalog-bench append --catalog PATH --count M --host H` is one writer process: the concurrency test and
 // the concurrent scenario here start several at once.
 import Catalog
@@ -13,10 +14,13 @@ struct Options {
     var batch = 1_000
     var workers = 4
     var workerAppends = 500
+    /// Leave the catalogs in this folder (to time `valkyrie sets --catalog DIR/large.db` and the like).
+    var keep: String?
 
     init(_ arguments: ArraySlice<String>) throws {
         var rest = arguments
         while let flag = rest.popFirst() {
+            if flag == "--keep", let folder = rest.popFirst() { keep = folder; continue }
             guard let text = rest.popFirst(), let value = Int(text), value > 0 else {
                 throw OperatorError.badInput("\(flag) needs a positive number")
             }
@@ -87,9 +91,9 @@ func appendWorker(_ arguments: ArraySlice<String>) throws {
 }
 
 func benchmark(_ options: Options) throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-bench-\(UUID().uuidString)").path
+    let directory = options.keep ?? FileManager.default.temporaryDirectory.appendingPathComponent("catalog-bench-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
+    defer { if options.keep == nil { try? FileManager.default.removeItem(atPath: directory) } }
     say("catalog-bench: SQLite catalog in \(directory), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
     // 1. Appending in batches, and one event per transaction.
