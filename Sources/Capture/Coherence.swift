@@ -8,14 +8,14 @@ struct Coherence {
     let dataDirectory: String
     let verifyHashes: Bool
 
-    /// One line per file that does not match, naming vault, logical path and body; and the backing paths whose
-    /// BLAKE2b matched. `alreadyHashed` says which bodies need no hashing: the same content with the same
-    /// expected hash matched in the previous set.
+    /// One line per file that does not match, naming vault, logical path and body; and, by position in `index`,
+    /// whether the body's BLAKE2b matched (a flag per line, not a set of a million paths). `alreadyHashed` says
+    /// which bodies need no hashing: the same content with the same expected hash matched in the previous set.
     func check(_ index: [VaultIndexLine], alreadyHashed: (VaultIndexLine) -> Bool = { _ in false })
-        -> (problems: [String], hashed: Set<String>) {
+        -> (problems: [String], hashed: [Bool]) {
         var problems: [String] = []
-        var hashed = Set<String>()
-        for line in index {
+        var hashed = [Bool](repeating: false, count: index.count)
+        for (position, line) in index.enumerated() {
             let body = "\(dataDirectory)/\(line.backingPath)"
             let name = "\(line.vault):\(line.path) (body \(line.backingPath))"
             guard let status = try? POSIX.lstat(body), status.kind == .file else {
@@ -28,13 +28,13 @@ struct Coherence {
             }
             guard verifyHashes, let expected = line.contentHash, !expected.isEmpty else { continue }
             if alreadyHashed(line) {
-                hashed.insert(line.backingPath)
+                hashed[position] = true
                 continue
             }
             do {
                 let actual = try ContentHash.hex(ofFileAt: body)
                 if actual == expected.lowercased() {
-                    hashed.insert(line.backingPath)
+                    hashed[position] = true
                 } else {
                     problems.append("\(name): BLAKE2b \(actual.prefix(16))… differs from files.content_hash \(expected.prefix(16))…")
                 }
