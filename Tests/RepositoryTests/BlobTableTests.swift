@@ -57,10 +57,12 @@ import Testing
         } }
         for (n, location) in locations.enumerated() {
             let other = BlobID(bytes: [UInt8](repeating: UInt8(n), count: 32))!
-            #expect(table.insert(other, location))
+            let added = table.insert(other, location)
+            #expect(added)
             #expect(table.location(other) == location)
         }
-        #expect(table.insert(id, BlobLocation(pack: 0, offset: 0, storedLength: 0, rawLength: 0, type: .data, compressed: false)))
+        let added = table.insert(id, BlobLocation(pack: 0, offset: 0, storedLength: 0, rawLength: 0, type: .data, compressed: false))
+        #expect(added)
         #expect(table.location(id)?.pack == 0)
         #expect(table.count == 5)
     }
@@ -71,8 +73,9 @@ import Testing
         for last in 0...255 {
             var bytes = [UInt8](repeating: 7, count: 32)
             bytes[31] = UInt8(last)
-            #expect(table.insert(BlobID(bytes: bytes)!, BlobLocation(pack: UInt32(last), offset: 1, storedLength: 2,
-                                                                      rawLength: 3, type: .data, compressed: false)))
+            let added = table.insert(BlobID(bytes: bytes)!, BlobLocation(pack: UInt32(last), offset: 1, storedLength: 2,
+                                                                          rawLength: 3, type: .data, compressed: false))
+            #expect(added)
             bytes[31] = 7
             bytes[0] = UInt8(last)
             table.insert(BlobID(bytes: bytes)!, BlobLocation(pack: 1000 + UInt32(last), offset: 1, storedLength: 2, rawLength: 3,
@@ -108,9 +111,12 @@ import Testing
     func indexByPack() {
         var rng = SystemRandomNumberGenerator()
         let packA = Self.randomID(&rng), packB = Self.randomID(&rng)
-        let entries = (0..<3).map { n in
-            PackEntry(type: n == 0 ? .tree : .data, compressed: n == 1, storedLength: UInt32(100 + n), rawLength: UInt32(90 + n),
-                      offset: UInt32(n * 100), id: Self.randomID(&rng))
+        var entries: [PackEntry] = []
+        for n in 0..<3 {
+            let type: BlobType = n == 0 ? .tree : .data
+            let stored = UInt32(100 + n), raw = UInt32(90 + n), offset = UInt32(n * 100)
+            entries.append(PackEntry(type: type, compressed: n == 1, storedLength: stored, rawLength: raw, offset: offset,
+                                     id: Self.randomID(&rng)))
         }
         var index = BlobIndex()
         index.add(pack: packA, entries: entries)
