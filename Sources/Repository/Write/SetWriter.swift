@@ -9,8 +9,10 @@ import Synchronization
 /// the caller's task; only appending to the open pack takes the lock.
 public final class SetWriter: Sendable {
     public let repository: Repository
-    /// Packs are closed at this size.
+    /// Packs are closed at this size, or at `packBlobLimit` blobs: 16 MiB of 20-byte files are 300,000 blobs,
+    /// whose entries, pending ids, header and index part, all copied while the pack is closed, cost over 100 MB.
     let packSize: Int
+    static let packBlobLimit = 1 << 16
     /// An index file is written once this many bytes of entries wait (about 90,000 blobs at 4 MiB), so a
     /// session of a million blobs neither holds every entry until its commit nor writes one huge index file.
     let indexFileSize: Int
@@ -66,7 +68,7 @@ public final class SetWriter: Sendable {
                 entry.offset = UInt32(pack.bytes.count)
                 pack.bytes.append(sealed)
                 pack.entries.append(entry)
-                guard pack.bytes.count >= packSize else { return nil }
+                guard pack.bytes.count >= packSize || pack.entries.count >= Self.packBlobLimit else { return nil }
                 defer { pack = OpenPack() }
                 return pack
             }
