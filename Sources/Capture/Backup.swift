@@ -100,7 +100,7 @@ public final class Backup: Sendable {
     private func capture(_ set: SetRecord, planned: [String], hasSwtpm: Bool, started: Date) async throws -> BackupSummary {
         let writer = try await repository.beginSet()
         let previous = try PreviousSet.find(catalog: catalog, host: settings.hostName, before: set, repository: repository)
-        var index = try SetIndex()
+        var index = try SetIndex(keepingBodyContent: previous != nil)
         var items: [ItemSummary] = []
         var roots: [String: Snapshot.Root] = [:]
         let total = planned.count

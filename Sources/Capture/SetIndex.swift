@@ -24,9 +24,12 @@ public struct SetIndex: SetContents {
     /// Every node under `var/lib/vaulthalla` and `s3`, by its path relative to that root.
     private var bodies = NodeTable()
     private var s3Nodes = NodeTable()
+    /// Whether `bodyContent` is wanted (a backup with a previous set to compare with).
+    private let keepsBodyContent: Bool
 
-    public init() throws {
+    public init(keepingBodyContent: Bool = false) throws {
         spool = try EntrySpool()
+        keepsBodyContent = keepingBodyContent
     }
 
     public func files(of set: SetRecord, item: ItemRecord, _ visit: (FileEntry) throws -> Void) throws {
@@ -39,9 +42,9 @@ public struct SetIndex: SetContents {
         try spool.read(vault) { try visit(try Self.vaultEntry($0)) }
     }
 
-    /// Content blob ids of the file at `path` under `var/lib/vaulthalla`.
+    /// Content blob ids of the file at `path` under `var/lib/vaulthalla` (nil unless `keepingBodyContent`).
     public func bodyContent(_ path: String) -> [BlobID]? {
-        bodies[path]?.content
+        bodies.content(path)
     }
 
     /// Adds an item's entries; folders above its root (`/var`, `/var/lib`) are listed once, by the first item.
@@ -68,7 +71,7 @@ public struct SetIndex: SetContents {
             try await Self.walk(id, relative: "", repository: repository) { relative, node, tree in
                 try write(try Self.entry(node, path: "/\(item.root)/\(relative)", reference: "tree:\(tree.hex)/\(node.name)"))
                 if node.type == .file { total += node.size }
-                if keep { nodes.add(relative, tree: tree, content: node.content) }
+                if keep { nodes.add(relative, tree: tree, content: item.root == SetLayout.varLib && keepsBodyContent ? node.content : nil) }
             }
             if item.root == SetLayout.varLib { bodies = nodes }
             if item.root == SetLayout.s3 { s3Nodes = nodes }
@@ -183,19 +186,34 @@ public struct SetIndex: SetContents {
     }
 }
 
-/// The nodes of one root by relative path: the tree that holds each (a number into a table of tree ids, not a
-/// 70-character reference string) and a file's content ids.
+/// The nodes of one root by relative path: the tree that holds each and, when wanted, a file's content ids.
+///
+/// A million nodes under `var/lib/vaulthalla` made a dictionary of alias paths (~140 characters each) and
+/// reference strings of about 300 bytes a node. Here a path is its SHA-256 truncated to 128 bits (as entry
+/// versions are), the tree a number into a table of tree ids, and content ids sit in one flat array: about 60
+/// bytes a node, plus 32 per content id when kept.
 struct NodeTable: Sendable {
-    struct Entry: Sendable {
+    private struct Key: Hashable, Sendable {
+        let high: UInt64, low: UInt64
+
+        init(_ path: String) {
+            let digest = Array(SHA256.hash(data: Data(path.utf8)).prefix(16))
+            high = digest[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+            low = digest[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+    }
+
+    private struct Entry: Sendable {
         var tree: UInt32
-        var content: [BlobID]?
+        /// Into `contents`; `contentCount` is -1 for a node without a content list.
+        var contentStart: UInt32
+        var contentCount: Int32
     }
 
     private var trees: [BlobID] = []
     private var treeNumbers: [BlobID: UInt32] = [:]
-    private var nodes: [String: Entry] = [:]
-
-    subscript(path: String) -> Entry? { nodes[path] }
+    private var nodes: [Key: Entry] = [:]
+    private var contents: [BlobID] = []
 
     mutating func add(_ path: String, tree: BlobID, content: [BlobID]?) {
         let number: UInt32
@@ -206,13 +224,21 @@ struct NodeTable: Sendable {
             trees.append(tree)
             treeNumbers[tree] = number
         }
-        nodes[path] = Entry(tree: number, content: content)
+        nodes[Key(path)] = Entry(tree: number, contentStart: UInt32(contents.count), contentCount: Int32(content?.count ?? -1))
+        contents += content ?? []
     }
 
     /// `tree:<id>/<name>` of the node at `path`.
     func reference(_ path: String) -> String? {
-        guard let entry = nodes[path] else { return nil }
+        guard let entry = nodes[Key(path)] else { return nil }
         let name = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
         return "tree:\(trees[Int(entry.tree)].hex)/\(name)"
+    }
+
+    /// The content ids recorded for the node at `path`.
+    func content(_ path: String) -> [BlobID]? {
+        guard let entry = nodes[Key(path)], entry.contentCount >= 0 else { return nil }
+        let start = Int(entry.contentStart)
+        return Array(contents[start..<(start + Int(entry.contentCount))])
     }
 }
