@@ -101,7 +101,7 @@ public final class Backup: Sendable {
     private func capture(_ set: SetRecord, planned: [String], hasSwtpm: Bool, started: Date) async throws -> BackupSummary {
         let writer = try await repository.beginSet()
         let previous = try PreviousSet.find(catalog: catalog, host: settings.hostName, before: set, repository: repository)
-        var index = SetIndex()
+        var index = try SetIndex(keepingBodyContent: previous != nil)
         var items: [ItemSummary] = []
         var roots: [String: Snapshot.Root] = [:]
         let total = planned.count
@@ -132,7 +132,6 @@ public final class Backup: Sendable {
         let versions = try snapshot.currentKeyVersions()
         let counts = try snapshot.recordCounts()
         let migrations = try snapshot.schemaMigrations()
-        var vaultIndex = try snapshot.vaultIndex(vaults: vaults)
         let s3Vaults = vaults.filter { $0.type == "s3" && $0.bucket != nil }
 
         begin(SetLayout.version)
@@ -152,7 +151,7 @@ public final class Backup: Sendable {
         var excluded: [String] = []
         // Bodies whose hash the coherence check needs are hashed as the walk reads them.
         let bodyHashes = BodyHashes(wanted: settings.verifyContentHashes
-            ? Set(vaultIndex.filter { !($0.contentHash ?? "").isEmpty }.map(\.backingPath)) : [])
+            ? try BodyHashes.wanted(vaults) { try snapshot.vaultIndex(vault: $0) } : [])
         var trees: [(root: String, path: String, excludes: [String])] = [
             (SetLayout.etc, settings.configDirectory, []), (SetLayout.varLib, settings.dataDirectory, settings.dataExcludes)]
         if hasSwtpm { trees.append((SetLayout.swtpm, settings.swtpmDirectory, [])) }
@@ -192,18 +191,33 @@ public final class Backup: Sendable {
         // A body whose content and expected hash are those the previous set already matched is not hashed again.
         let previousIndex = try await previous?.vaultIndex() ?? [:]
         let previousContent = try await previous?.bodyContent() ?? [:]
-        let coherence = Coherence(dataDirectory: settings.dataDirectory, verifyHashes: settings.verifyContentHashes)
-            .check(vaultIndex) { [index] line in
+        let checker = Coherence(dataDirectory: settings.dataDirectory, verifyHashes: settings.verifyContentHashes)
+        // Vault by vault (from the same snapshot), so the index of a million files is never in memory whole: each
+        // vault's lines are checked, appended to the JSONL file (a temporary file, stored as a stream) and indexed.
+        var mismatches: [String] = []
+        let jsonl = try TemporaryFile.open()
+        defer { try? jsonl.close() }
+        let encoder = JSONFormat.encoder()
+        for vault in vaults {
+            var lines = try snapshot.vaultIndex(vault: vault)
+            let coherence = checker.check(lines) { [index] line in
                 guard let before = previousIndex[line.backingPath], before.hashVerified == true,
-                      before.contentHash == line.contentHash, let content = index.bodyContent[line.backingPath] else { return false }
+                      before.contentHash == line.contentHash, let content = index.bodyContent(line.backingPath) else { return false }
                 return content == previousContent[line.backingPath]
             } read: { bodyHashes.read($0) }
-        let mismatches = coherence.problems
-        for i in vaultIndex.indices where coherence.hashed.contains(vaultIndex[i].backingPath) { vaultIndex[i].hashVerified = true }
-        let jsonl = try vaultIndex.map { String(decoding: try JSONFormat.encoder().encode($0), as: UTF8.self) + "\n" }.joined()
-        let indexNode = try await writer.storeFile(Data(jsonl.utf8), name: "vault-index.jsonl", mode: 0o600, mtime: started)
+            mismatches += coherence.problems
+            var bytes = Data()
+            for i in lines.indices {
+                if coherence.hashed[i] { lines[i].hashVerified = true }
+                bytes.append(try encoder.encode(lines[i]))
+                bytes.append(UInt8(ascii: "\n"))
+            }
+            try jsonl.write(contentsOf: bytes)
+            try index.addVaultIndex(lines)
+        }
+        try jsonl.seek(toOffset: 0)
+        let indexNode = try await writer.storeStream(jsonl, name: "vault-index.jsonl", mode: 0o600, mtime: started)
         try await record(CapturedItem(root: SetLayout.vaultIndex, value: .file(indexNode), files: 1, bytes: indexNode.size, started: Date()))
-        try index.addVaultIndex(vaultIndex)
 
         begin(SetLayout.version)
         let versionRecord = VersionRecord(

@@ -3,6 +3,7 @@ import Repository
 import Sodium
 import Support
 import Synchronization
+import Vaulthalla
 
 /// BLAKE2b-256 of the vault bodies, taken while the `var/lib/vaulthalla` walk reads them, so the coherence check
 /// compares the bytes that went into the set without reading every body a second time.
@@ -13,6 +14,21 @@ final class BodyHashes: Sendable {
 
     init(wanted: Set<String>) {
         self.wanted = wanted
+    }
+
+    /// Past this many bodies the paths and hashes kept here (a few hundred bytes a body) would outweigh reading
+    /// the bodies again: the coherence check then reads them itself, and memory stays flat however big the host.
+    static let limit = 100_000
+
+    /// The backing paths of bodies with an expected hash, vault by vault (one vault's lines in memory at a time);
+    /// none past `limit`.
+    static func wanted<Vault>(_ vaults: [Vault], lines: (Vault) throws -> [VaultIndexLine]) throws -> Set<String> {
+        var wanted = Set<String>()
+        for vault in vaults {
+            for line in try lines(vault) where !(line.contentHash ?? "").isEmpty { wanted.insert(line.backingPath) }
+            if wanted.count > limit { return [] }
+        }
+        return wanted
     }
 
     /// An observer for the file at `relative` when it is a wanted body.

@@ -94,7 +94,7 @@ public enum CatalogFromRepository {
     /// The set's index entries, made the way the backup made them: items in capture order, then the vault index.
     /// `forget` uses it too, to move rows off a forgotten set's snapshot.
     public static func contents(of set: SetRecord, snapshot: Snapshot, catalog: Catalog, repository: Repository) async throws -> SetIndex {
-        var index = SetIndex()
+        var index = try SetIndex()
         for item in try catalog.details(of: set).items {
             guard let root = snapshot.roots[item.item] else {
                 throw OperatorError.failed("set \(set.name): item \(item.item) is not in its snapshot", remedy: "run `valkyrie verify`")

@@ -69,27 +69,26 @@ public final class DatabaseSnapshot: @unchecked Sendable {
                              [table]).count > 0
     }
 
-    /// Every file of every vault with its backing path, plus `files.encryption_format` where the schema has it.
-    public func vaultIndex(vaults: [VaulthallaDatabase.Vault]) throws -> [VaultIndexLine] {
+    /// Every file of `vault` with its backing path, plus `files.encryption_format` where the schema has it. One
+    /// vault at a time, so a host of a million files is never in memory whole.
+    public func vaultIndex(vault: VaulthallaDatabase.Vault) throws -> [VaultIndexLine] {
         var formats: [Int64: Int] = [:]
         if try database.hasColumn(table: "files", column: "encryption_format") {
-            let rows = try connection.query("SELECT fs_entry_id, encryption_format FROM files WHERE encryption_format IS NOT NULL")
+            let rows = try connection.query("""
+                SELECT f.fs_entry_id, f.encryption_format FROM files f JOIN fs_entry e ON e.id = f.fs_entry_id
+                WHERE e.vault_id = $1 AND f.encryption_format IS NOT NULL
+                """, [String(vault.id)])
             for row in 0..<rows.count {
                 if let id = rows[row, "fs_entry_id"].flatMap({ Int64($0) }), let format = rows[row, "encryption_format"].flatMap({ Int($0) }) {
                     formats[id] = format
                 }
             }
         }
-        var lines: [VaultIndexLine] = []
-        for vault in vaults {
-            for file in try database.files(vaultID: vault.id) {
-                lines.append(VaultIndexLine(vault: vault.name, vaultID: vault.id, vaultType: vault.type, path: file.logicalPath,
-                                            backingPath: file.backingPath, size: file.sizeBytes, iv: file.encryptionIV,
-                                            keyVersion: file.keyVersion, contentHash: file.contentHash,
-                                            format: formats[file.fsEntryID]))
-            }
+        return try database.files(vaultID: vault.id).map { file in
+            VaultIndexLine(vault: vault.name, vaultID: vault.id, vaultType: vault.type, path: file.logicalPath,
+                           backingPath: file.backingPath, size: file.sizeBytes, iv: file.encryptionIV,
+                           keyVersion: file.keyVersion, contentHash: file.contentHash, format: formats[file.fsEntryID])
         }
-        return lines
     }
 
     /// Starts `pg_dump -Fc -Z0` of the database inside this snapshot; the caller reads its standard output.

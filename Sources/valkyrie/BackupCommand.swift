@@ -33,7 +33,9 @@ struct BackupCommand: AsyncParsableCommand {
         try? FileManager.default.createDirectory(atPath: (catalogPath as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
         let catalog = try global.openCatalog(.create)
-        let repo = try await repository.open(global)
+        // A backup reads each tree once (the previous set's, and its own for the index): a large blob cache would
+        // only fill with a million-file host's trees.
+        let repo = try await repository.open(global, cacheBytes: 8 << 20)
         let display = ProgressDisplay(enabled: !global.json && isatty(STDERR_FILENO) == 1,
                                       expectedBytes: try? catalog.latestSet(host: settings.hostName)?.size)
         let backup = Backup(settings: settings, repository: repo, catalog: catalog, maintenance: maintenance,

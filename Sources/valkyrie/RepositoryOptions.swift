@@ -66,10 +66,11 @@ struct RepositoryOptions: ParsableArguments {
         return methods
     }
 
-    /// Opens the repository with the operator's credentials.
-    func open(_ global: GlobalOptions) async throws -> Repository {
+    /// Opens the repository with the operator's credentials; `cacheBytes` bounds its cache of blobs read.
+    func open(_ global: GlobalOptions, cacheBytes: Int = 64 << 20) async throws -> Repository {
         let config = try global.loadConfiguration()
-        let repository = try await Repository.open(backend: try backend(config), unlock: try unlockMethods(config))
+        let repository = try await Repository.open(backend: try backend(config), unlock: try unlockMethods(config),
+                                                   cacheBytes: cacheBytes)
         ChainSync.opened(repository)
         return repository
     }

@@ -21,7 +21,7 @@ import Vaulthalla
         var bad = try body("bad", Data("two".utf8))
         bad.contentHash = ContentHash.hex(of: Data("owt".utf8))
         let result = Coherence(dataDirectory: folder, verifyHashes: true).check([good, bad])
-        #expect(result.hashed == ["good"])
+        #expect(result.hashed == [true, false])
         #expect(result.problems.count == 1 && result.problems[0].contains("bad") && result.problems[0].contains("BLAKE2b"))
     }
 
@@ -32,15 +32,15 @@ import Vaulthalla
         // The walk read other bytes of the same size: that is what the set holds, and it does not match.
         let other = ContentHash.hex(of: Data("xyz".utf8))
         let walked = Coherence(dataDirectory: folder, verifyHashes: true).check([line], read: { _ in (3, other) })
-        #expect(walked.hashed.isEmpty && walked.problems.count == 1)
+        #expect(walked.hashed == [false] && walked.problems.count == 1)
         // The walk's hash matches: the body is not read again (its bytes on disk no longer matter).
         FileManager.default.createFile(atPath: "\(folder)/b", contents: Data("zzz".utf8))
         let matched = Coherence(dataDirectory: folder, verifyHashes: true)
             .check([line], read: { _ in (3, line.contentHash!) })
-        #expect(matched.hashed == ["b"] && matched.problems.isEmpty)
+        #expect(matched.hashed == [true] && matched.problems.isEmpty)
         // A walk size that differs from the body's is ignored and the body is hashed.
         let stale = Coherence(dataDirectory: folder, verifyHashes: true).check([line], read: { _ in (4, line.contentHash!) })
-        #expect(stale.hashed.isEmpty && stale.problems.count == 1)
+        #expect(stale.hashed == [false] && stale.problems.count == 1)
     }
 
     @Test("body hashes are kept only for wanted paths read to their end")
@@ -53,5 +53,17 @@ import Vaulthalla
         observer?.update(Data("c".utf8))
         observer?.finish(size: 3)
         #expect(hashes.read("a/b")?.size == 3 && hashes.read("a/b")?.hex == ContentHash.hex(of: Data("abc".utf8)))
+    }
+
+    @Test("the walk hashes the bodies with an expected hash, vault by vault, and none past the limit")
+    func wantedBodies() throws {
+        func line(_ path: String, hash: String?) -> VaultIndexLine {
+            VaultIndexLine(vault: "v", vaultID: 1, vaultType: "local", path: "/\(path)", backingPath: path,
+                           size: 1, iv: nil, keyVersion: nil, contentHash: hash, format: nil)
+        }
+        let vaults = [[line("a", hash: "00"), line("b", hash: nil), line("c", hash: "")], [line("d", hash: "11")]]
+        #expect(try BodyHashes.wanted(vaults) { $0 } == ["a", "d"])
+        let many = (0...BodyHashes.limit).map { line("\($0)", hash: "00") }
+        #expect(try BodyHashes.wanted([many]) { $0 }.isEmpty)
     }
 }

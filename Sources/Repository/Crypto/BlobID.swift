@@ -44,6 +44,9 @@ public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConve
 
     public var description: String { hex }
 
+    /// The four words, for the index's hash table.
+    var words: (UInt64, UInt64, UInt64, UInt64) { (a, b, c, d) }
+
     /// The first four bytes as a number (for choosing rotating subsets).
     public var prefix32: UInt32 { UInt32(truncatingIfNeeded: a >> 32) }
 

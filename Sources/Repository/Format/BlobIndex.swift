@@ -14,11 +14,11 @@ struct BlobLocation: Sendable, Equatable {
 struct BlobIndex: Sendable {
     private(set) var packs: [BlobID] = []
     private var packNumbers: [BlobID: UInt32] = [:]
-    private var blobs: [BlobID: BlobLocation] = [:]
+    private var blobs = BlobTable()
 
     var blobCount: Int { blobs.count }
 
-    func location(_ id: BlobID) -> BlobLocation? { blobs[id] }
+    func location(_ id: BlobID) -> BlobLocation? { blobs.location(id) }
 
     func contains(pack: BlobID) -> Bool { packNumbers[pack] != nil }
 
@@ -34,16 +34,16 @@ struct BlobIndex: Sendable {
             packs.append(pack)
             packNumbers[pack] = number
         }
-        for entry in entries where blobs[entry.id] == nil {
-            blobs[entry.id] = BlobLocation(pack: number, offset: entry.offset, storedLength: entry.storedLength,
-                                           rawLength: entry.rawLength, type: entry.type, compressed: entry.compressed)
+        for entry in entries {
+            blobs.insert(entry.id, BlobLocation(pack: number, offset: entry.offset, storedLength: entry.storedLength,
+                                                rawLength: entry.rawLength, type: entry.type, compressed: entry.compressed))
         }
     }
 
     /// Every blob, grouped by pack, as pack entries.
     func entriesByPack() -> [BlobID: [PackEntry]] {
         var out: [BlobID: [PackEntry]] = [:]
-        for (id, location) in blobs {
+        blobs.forEach { id, location in
             out[packs[Int(location.pack)], default: []].append(PackEntry(
                 type: location.type, compressed: location.compressed, storedLength: location.storedLength,
                 rawLength: location.rawLength, offset: location.offset, id: id))
@@ -58,12 +58,15 @@ enum IndexFile {
 
     static func encode(_ packs: [(id: BlobID, entries: [PackEntry])]) -> Data {
         var out = Data()
-        for pack in packs {
-            out.append(contentsOf: pack.id.bytes)
-            out.appendLE(UInt32(pack.entries.count))
-            for entry in pack.entries { entry.encode(into: &out) }
-        }
+        for pack in packs { append(pack: pack.id, entries: pack.entries, to: &out) }
         return out
+    }
+
+    /// One pack's part of an index file; an index file is these parts one after another.
+    static func append(pack: BlobID, entries: [PackEntry], to out: inout Data) {
+        out.append(contentsOf: pack.bytes)
+        out.appendLE(UInt32(entries.count))
+        for entry in entries { entry.encode(into: &out) }
     }
 
     static func decode(_ bytes: Data) throws -> [(id: BlobID, entries: [PackEntry])] {

@@ -10,8 +10,13 @@ import Synchronization
 /// background (`PackUploads`); `flush` and therefore `writeIndex` wait for them.
 public final class SetWriter: Sendable {
     public let repository: Repository
-    /// Packs are closed at this size.
+    /// Packs are closed at this size, or at `packBlobLimit` blobs: 16 MiB of 20-byte files are 300,000 blobs,
+    /// whose entries, pending ids, header and index part, all copied while the pack is closed, cost over 100 MB.
     let packSize: Int
+    static let packBlobLimit = 1 << 16
+    /// An index file is written once this many bytes of entries wait (about 90,000 blobs at 4 MiB), so a
+    /// session of a million blobs neither holds every entry until its commit nor writes one huge index file.
+    let indexFileSize: Int
     private let state = Mutex(State())
     /// Full data packs on their way to the backend (tree packs are written in line: `tree(_:)` reads them back).
     private let uploads = PackUploads(depth: 0)
@@ -23,8 +28,8 @@ public final class SetWriter: Sendable {
         var landing: [OpenPack] = []
         /// Blobs stored in this session and not yet in the repository's index.
         var pending = Set<BlobID>()
-        /// Packs this session wrote or adopted, for its next index file.
-        var packs: [(id: BlobID, entries: [PackEntry])] = []
+        /// Entries of the packs this session wrote or adopted since its last index file, encoded as in one.
+        var unwrittenIndex = Data()
         var statistics = WriteStatistics()
     }
 
@@ -35,9 +40,10 @@ public final class SetWriter: Sendable {
         var positions: [BlobID: Int] = [:]
     }
 
-    init(repository: Repository, packSize: Int) {
+    init(repository: Repository, packSize: Int, indexFileSize: Int) {
         self.repository = repository
         self.packSize = packSize
+        self.indexFileSize = indexFileSize
     }
 
     /// What this session has done so far.
@@ -70,7 +76,7 @@ public final class SetWriter: Sendable {
                 pack.bytes.append(sealed)
                 pack.positions[entry.id] = pack.entries.count
                 pack.entries.append(entry)
-                guard pack.bytes.count >= packSize else { return nil }
+                guard pack.bytes.count >= packSize || pack.entries.count >= Self.packBlobLimit else { return nil }
                 defer { pack = OpenPack() }
                 return pack
             }
@@ -119,12 +125,24 @@ public final class SetWriter: Sendable {
         let id = BlobID.sha256(bytes)
         try await repository.backend.put(PackFormat.name(id), bytes)
         repository.index.withLock { $0.add(pack: id, entries: pack.entries) }
-        state.withLock { state in
-            state.packs.append((id, pack.entries))
+        let due = state.withLock { state in
+            IndexFile.append(pack: id, entries: pack.entries, to: &state.unwrittenIndex)
             state.statistics.packs += 1
             for entry in pack.entries { state.pending.remove(entry.id) }
             state.landing.removeAll { $0.entries.first?.id == pack.entries.first?.id }
+            return state.unwrittenIndex.count >= indexFileSize ? Self.takeIndex(&state) : nil
         }
+        if let due { try await storeIndex(due) }
+    }
+
+    private static func takeIndex(_ state: inout State) -> Data {
+        defer { state.unwrittenIndex = Data() }
+        return state.unwrittenIndex
+    }
+
+    /// Index entries are written only after their packs are stored, so an index file never names a missing pack.
+    private func storeIndex(_ entries: Data) async throws {
+        try await repository.storeObject(entries, prefix: "index/", kind: "index", compressed: true)
     }
 
     /// Packs that landed without an index (a writer that crashed, or one still running) join this session:
@@ -142,21 +160,18 @@ public final class SetWriter: Sendable {
             else { continue }
             repository.index.withLock { $0.add(pack: id, entries: entries) }
             state.withLock { state in
-                state.packs.append((id, entries))
+                IndexFile.append(pack: id, entries: entries, to: &state.unwrittenIndex)
                 state.statistics.adoptedPacks += 1
             }
         }
     }
 
-    /// Uploads open packs and writes one index file naming every pack of this session.
+    /// Uploads open packs and writes an index file naming every pack of this session not yet in one.
     public func writeIndex() async throws {
         try await flush()
-        let packs = state.withLock { state in
-            defer { state.packs = [] }
-            return state.packs
-        }
-        guard !packs.isEmpty else { return }
-        try await repository.storeObject(IndexFile.encode(packs), prefix: "index/", kind: "index", compressed: true)
+        let entries = state.withLock { Self.takeIndex(&$0) }
+        guard !entries.isEmpty else { return }
+        try await storeIndex(entries)
     }
 
     /// Finishes the set: packs, then the index, then the snapshot. Returns the stored snapshot.
@@ -185,9 +200,9 @@ public struct WriteStatistics: Sendable, Codable, Equatable {
 
 extension Repository {
     /// Starts a writing session; packs an interrupted writer left behind are adopted first.
-    public func beginSet(packSize: Int = 16 << 20) async throws -> SetWriter {
+    public func beginSet(packSize: Int = 16 << 20, indexFileSize: Int = 4 << 20) async throws -> SetWriter {
         try await refreshIndex()
-        let writer = SetWriter(repository: self, packSize: packSize)
+        let writer = SetWriter(repository: self, packSize: packSize, indexFileSize: indexFileSize)
         try await writer.adoptUnindexedPacks()
         return writer
     }
