@@ -73,6 +73,9 @@ public final class Catalog: Sendable {
                 throw OperatorError.failed("cannot turn on SQLite's defensive mode", remedy: "install SQLite 3.26 or newer")
             }
             try db.execute(sql: "PRAGMA trusted_schema = OFF")
+            // A committed event survives a power cut (WAL's default, NORMAL, may lose the last commits): the
+            // repository's chain head is written after the commit, and a catalog behind it reads as rolled back.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
             // 32 MiB of page cache: the UUID and per-set indexes take random inserts as the log grows.
             try db.execute(sql: "PRAGMA cache_size = -32768")
         }
@@ -111,6 +114,7 @@ public final class Catalog: Sendable {
                 journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
                 busyTimeoutMilliseconds: try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0,
                 trustedSchema: try Bool.fetchOne(db, sql: "PRAGMA trusted_schema") ?? true,
+                synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 0,
                 defensive: valkyrie_sqlite_defensive(db.sqliteConnection) == 1,
                 migrations: try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM catalog_migrations ORDER BY version")
                     .map { AppliedMigration(version: $0["version"], name: $0["name"], sha256: $0["sha256"]) })
@@ -123,6 +127,8 @@ public struct CatalogSettings: Codable, Sendable, Equatable {
     public var journalMode: String
     public var busyTimeoutMilliseconds: Int
     public var trustedSchema: Bool
+    /// SQLite's `synchronous` level: 2 (FULL).
+    public var synchronous: Int
     public var defensive: Bool
     public var migrations: [AppliedMigration]
 }

@@ -33,6 +33,7 @@ import Testing
             #expect(settings.journalMode == "wal")
             #expect(settings.busyTimeoutMilliseconds == 60_000)
             #expect(settings.trustedSchema == false)
+            #expect(settings.synchronous == 2)
             #expect(settings.defensive == true)
         }
     }
