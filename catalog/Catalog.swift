@@ -39,6 +39,9 @@ public final class Catalog: Sendable {
         if mode == .reading, let catalog = try openReadOnly(path, origin: origin) { return catalog }
         let pending = exists ? try CatalogErrors.mapping(path) { try Migrator.inspect(path: path) } : true
         let pool = try CatalogErrors.mapping(path) { try DatabasePool(path: path, configuration: configuration()) }
+        // A committed event survives a power cut (GRDB sets WAL's NORMAL, which may lose the last commits): the
+        // repository's chain head is written after the commit, and a catalog behind it reads as rolled back.
+        try CatalogErrors.mapping(path) { try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") } }
         if pending { try CatalogErrors.mapping(path) { try Migrator.migrate(pool, path: path) } }
         return Catalog(path: path, origin: origin, pool: pool)
     }
@@ -73,9 +76,6 @@ public final class Catalog: Sendable {
                 throw OperatorError.failed("cannot turn on SQLite's defensive mode", remedy: "install SQLite 3.26 or newer")
             }
             try db.execute(sql: "PRAGMA trusted_schema = OFF")
-            // A committed event survives a power cut (WAL's default, NORMAL, may lose the last commits): the
-            // repository's chain head is written after the commit, and a catalog behind it reads as rolled back.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // 32 MiB of page cache: the UUID and per-set indexes take random inserts as the log grows.
             try db.execute(sql: "PRAGMA cache_size = -32768")
         }
