@@ -211,21 +211,12 @@ struct NodeTable: Sendable {
         var contentCount: Int32
     }
 
-    private var trees: [BlobID] = []
-    private var treeNumbers: [BlobID: UInt32] = [:]
+    private var trees = Numbering<BlobID>()
     private var nodes: [Key: Entry] = [:]
     private var contents: [BlobID] = []
 
     mutating func add(_ path: String, tree: BlobID, content: [BlobID]?) {
-        let number: UInt32
-        if let known = treeNumbers[tree] {
-            number = known
-        } else {
-            number = UInt32(trees.count)
-            trees.append(tree)
-            treeNumbers[tree] = number
-        }
-        nodes[Key(path)] = Entry(tree: number, contentStart: UInt32(contents.count), contentCount: Int32(content?.count ?? -1))
+        nodes[Key(path)] = Entry(tree: trees.number(tree), contentStart: UInt32(contents.count), contentCount: Int32(content?.count ?? -1))
         contents += content ?? []
     }
 
@@ -233,7 +224,7 @@ struct NodeTable: Sendable {
     func reference(_ path: String) -> String? {
         guard let entry = nodes[Key(path)] else { return nil }
         let name = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
-        return "tree:\(trees[Int(entry.tree)].hex)/\(name)"
+        return "tree:\(trees[entry.tree].hex)/\(name)"
     }
 
     /// The content ids recorded for the node at `path`.

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Where a blob lives: its pack (a number into the pack table) and its pack entry without the id.
 struct BlobLocation: Sendable, Equatable {
@@ -12,28 +13,20 @@ struct BlobLocation: Sendable, Equatable {
 
 /// The in-memory index: every blob of every indexed pack. A value type kept behind the repository's lock.
 struct BlobIndex: Sendable {
-    private(set) var packs: [BlobID] = []
-    private var packNumbers: [BlobID: UInt32] = [:]
+    private var packs = Numbering<BlobID>()
     private var blobs = BlobTable()
 
     var blobCount: Int { blobs.count }
 
     func location(_ id: BlobID) -> BlobLocation? { blobs.location(id) }
 
-    func contains(pack: BlobID) -> Bool { packNumbers[pack] != nil }
+    func contains(pack: BlobID) -> Bool { packs.contains(pack) }
 
-    func pack(_ number: UInt32) -> BlobID { packs[Int(number)] }
+    func pack(_ number: UInt32) -> BlobID { packs[number] }
 
     /// Records a pack and its entries; a blob already indexed elsewhere keeps its first location.
     mutating func add(pack: BlobID, entries: [PackEntry]) {
-        let number: UInt32
-        if let known = packNumbers[pack] {
-            number = known
-        } else {
-            number = UInt32(packs.count)
-            packs.append(pack)
-            packNumbers[pack] = number
-        }
+        let number = packs.number(pack)
         for entry in entries {
             blobs.insert(entry.id, BlobLocation(pack: number, offset: entry.offset, storedLength: entry.storedLength,
                                                 rawLength: entry.rawLength, type: entry.type, compressed: entry.compressed))
@@ -44,7 +37,7 @@ struct BlobIndex: Sendable {
     func entriesByPack() -> [BlobID: [PackEntry]] {
         var out: [BlobID: [PackEntry]] = [:]
         blobs.forEach { id, location in
-            out[packs[Int(location.pack)], default: []].append(PackEntry(
+            out[packs[location.pack], default: []].append(PackEntry(
                 type: location.type, compressed: location.compressed, storedLength: location.storedLength,
                 rawLength: location.rawLength, offset: location.offset, id: id))
         }
