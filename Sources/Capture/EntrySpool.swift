@@ -46,7 +46,7 @@ final class EntrySpool: Sendable {
                     try state.handle.seek(toOffset: offset)
                     return try state.handle.read(upToCount: length) ?? Data()
                 }
-                guard !chunk.isEmpty else { throw OperatorError.failed("the temporary index file ended early") }
+                guard !chunk.isEmpty else { throw Self.damaged }
                 offset += UInt64(chunk.count)
                 pending.append(chunk)
             }
@@ -58,11 +58,15 @@ final class EntrySpool: Sendable {
                 start += 4 + length
             }
             guard start > pending.startIndex || offset < range.upperBound else {
-                throw OperatorError.failed("the temporary index file holds a cut record")
+                throw Self.damaged
             }
             pending = Data(pending[start...])
         }
     }
+
+    /// The spool read back is not what was written (its unnamed file lives only as long as this backup).
+    static let damaged = OperatorError.failed("the backup's temporary index file (its set's entry list) reads back cut short",
+                                              remedy: "check the temporary folder (TMPDIR) for free space and disk errors, and back up again")
 
     private static func flush(_ state: inout State) throws {
         guard !state.buffer.isEmpty else { return }
@@ -141,7 +145,7 @@ struct RecordReader {
     }
 
     private func need(_ count: Int) throws {
-        guard data.endIndex - position >= count else { throw OperatorError.failed("the temporary index file holds a cut record") }
+        guard data.endIndex - position >= count else { throw EntrySpool.damaged }
     }
 }
 

@@ -152,7 +152,7 @@ public struct SetIndex: SetContents {
     }
 
     private static func kind(_ text: String) throws -> EntryKind {
-        guard let kind = EntryKind(rawValue: text) else { throw OperatorError.failed("the temporary index file holds a cut record") }
+        guard let kind = EntryKind(rawValue: text) else { throw EntrySpool.damaged }
         return kind
     }
 

@@ -30,6 +30,17 @@ import Testing
         #expect(none == 0)
     }
 
+    @Test("a range that ends inside a record, or past the file's end, fails naming the spool and what to do")
+    func cutShort() throws {
+        let spool = try EntrySpool()
+        try spool.append(Data(repeating: 7, count: 100))
+        let end = spool.position
+        for range in [0..<(end - 10), 0..<(end + 10)] {
+            let error = #expect(throws: OperatorError.self) { try spool.read(range) { _ in } }
+            #expect(error?.problem.contains("temporary index file") == true && error?.remedy?.contains("TMPDIR") == true)
+        }
+    }
+
     @Test("a temporary file has no name from the start: nothing can be left in the temporary folder")
     func leavesNothing() throws {
         let handle = try TemporaryFile.open()
