@@ -93,37 +93,42 @@ private final class PayloadWriter: Encoder {
         }
     }
 
+    /// Foundation's escapes: quote, backslash and the control characters; nothing else (slashes stay).
     func string(_ text: String) {
-        out.append(UInt8(ascii: "\""))
+        var plain = true
+        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            plain = false
+            break
+        }
+        // `out` is touched a few times per string, never per byte: each touch of a class's array is an
+        // exclusivity check.
+        guard !plain else {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        var escaped: [UInt8] = [UInt8(ascii: "\"")]
+        escaped.reserveCapacity(text.utf8.count + 16)
+        let hex = Array("0123456789abcdef".utf8)
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
-            case 0x08: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "b"))
-            case 0x0C: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "f"))
-            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-            case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): escaped += [UInt8(ascii: "\\"), byte]
+            case 0x08: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x0A: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x00..<0x20: escaped += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            default: escaped.append(byte)
             }
         }
-        out.append(UInt8(ascii: "\""))
+        escaped.append(UInt8(ascii: "\""))
+        out.append(contentsOf: escaped)
     }
 
     func integer<I: BinaryInteger>(_ value: I) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude != 0
-        out[start...].reverse()
+        out.append(contentsOf: String(value).utf8)
     }
 
     /// Foundation's form: `description`, without a trailing `.0`; NaN and infinities are Foundation's to refuse.
