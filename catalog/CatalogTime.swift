@@ -21,7 +21,9 @@ enum CatalogTime {
     static func parse(_ text: String) -> Date {
         var numbers = (0, 0, 0, 0, 0, 0, 0)
         var field = 0, value = 0, width = 0, valid = true
-        for byte in text.utf8 {
+        let bytes = text.utf8.span  // indexing a span is about twice as fast as iterating the UTF-8 view
+        for i in bytes.indices {
+            let byte = bytes[i]
             guard field < 7 else { valid = false; break }
             if byte >= 48, byte <= 57 {
                 guard width < 6 else { valid = false; break }

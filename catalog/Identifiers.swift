@@ -66,7 +66,9 @@ enum Identifiers {
     static func parse(_ text: String) -> UUID? {
         var high: UInt64 = 0, low: UInt64 = 0
         var index = 0, nibbles = 0
-        for c in text.utf8 {
+        let utf8 = text.utf8.span  // indexing a span is about twice as fast as iterating the UTF-8 view
+        for i in utf8.indices {
+            let c = utf8[i]
             defer { index += 1 }
             if index == 8 || index == 13 || index == 18 || index == 23 {
                 guard c == 45 else { return nil }

@@ -96,7 +96,8 @@ private final class PayloadWriter: Encoder {
     /// Foundation's escapes: quote, backslash and the control characters; nothing else (slashes stay).
     func string(_ text: String) {
         var plain = true
-        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+        let bytes = text.utf8.span  // indexing a span is about twice as fast as iterating the UTF-8 view
+        for i in bytes.indices where bytes[i] < 0x20 || bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") {
             plain = false
             break
         }
