@@ -246,33 +246,43 @@ private struct ObjectContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func superEncoder(forKey key: Key) -> any Encoder { RefusingEncoder() }
 }
 
-private struct ArrayContainer: UnkeyedEncodingContainer {
+/// What the array and single-value containers share: each value is written through `slot`, which claims
+/// its place (an array element, or the single value) first.
+private protocol ValueSlot {
+    var writer: PayloadWriter { get }
+    func slot(_ body: () throws -> Void) throws
+}
+
+extension ValueSlot {
+    mutating func encodeNil() throws { try slot { writer.null() } }
+    mutating func encode(_ value: Bool) throws { try slot { writer.bool(value) } }
+    mutating func encode(_ value: String) throws { try slot { writer.string(value) } }
+    mutating func encode(_ value: Double) throws { try slot { try writer.floating(value) } }
+    mutating func encode(_ value: Float) throws { try slot { try writer.floating(value) } }
+    mutating func encode(_ value: Int) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: Int8) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: Int16) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: Int32) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: Int64) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: UInt) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: UInt8) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: UInt16) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: UInt32) throws { try slot { writer.integer(value) } }
+    mutating func encode(_ value: UInt64) throws { try slot { writer.integer(value) } }
+    /// A nested value: whatever it opens is closed before the next one starts.
+    mutating func encode<T: Encodable>(_ value: T) throws { try slot { try writer.encodeValue(value) } }
+}
+
+private struct ArrayContainer: UnkeyedEncodingContainer, ValueSlot {
     let writer: PayloadWriter
     let depth: Int
     var codingPath: [any CodingKey] { [] }
     var count: Int { writer.arrayCount(depth: depth) }
 
-    private func element(_ body: () throws -> Void) throws {
+    func slot(_ body: () throws -> Void) throws {
         try writer.beginElement(depth: depth)
         try body()
     }
-
-    mutating func encodeNil() throws { try element { writer.null() } }
-    mutating func encode(_ value: Bool) throws { try element { writer.bool(value) } }
-    mutating func encode(_ value: String) throws { try element { writer.string(value) } }
-    mutating func encode(_ value: Double) throws { try element { try writer.floating(value) } }
-    mutating func encode(_ value: Float) throws { try element { try writer.floating(value) } }
-    mutating func encode(_ value: Int) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: Int8) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: Int16) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: Int32) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: Int64) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: UInt) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: UInt8) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: UInt16) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: UInt32) throws { try element { writer.integer(value) } }
-    mutating func encode(_ value: UInt64) throws { try element { writer.integer(value) } }
-    mutating func encode<T: Encodable>(_ value: T) throws { try element { try writer.encodeValue(value) } }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         KeyedEncodingContainer(Refusing<NestedKey>())
@@ -281,35 +291,14 @@ private struct ArrayContainer: UnkeyedEncodingContainer {
     mutating func superEncoder() -> any Encoder { RefusingEncoder() }
 }
 
-private struct SingleContainer: SingleValueEncodingContainer {
+private struct SingleContainer: SingleValueEncodingContainer, ValueSlot {
     let writer: PayloadWriter
     let depth: Int
     var codingPath: [any CodingKey] { [] }
 
-    private func single(_ body: () throws -> Void) throws {
+    func slot(_ body: () throws -> Void) throws {
         try writer.beginSingle(depth: depth)
         try body()
-    }
-
-    mutating func encodeNil() throws { try single { writer.null() } }
-    mutating func encode(_ value: Bool) throws { try single { writer.bool(value) } }
-    mutating func encode(_ value: String) throws { try single { writer.string(value) } }
-    mutating func encode(_ value: Double) throws { try single { try writer.floating(value) } }
-    mutating func encode(_ value: Float) throws { try single { try writer.floating(value) } }
-    mutating func encode(_ value: Int) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: Int8) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: Int16) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: Int32) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: Int64) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: UInt) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: UInt8) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: UInt16) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: UInt32) throws { try single { writer.integer(value) } }
-    mutating func encode(_ value: UInt64) throws { try single { writer.integer(value) } }
-    mutating func encode<T: Encodable>(_ value: T) throws {
-        // The value takes this slot's place: whatever it opens is closed by the caller of this slot.
-        try writer.beginSingle(depth: depth)
-        try writer.encodeValue(value)
     }
 }
 
