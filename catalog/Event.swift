@@ -17,7 +17,7 @@ public struct EventDraft: Sendable {
     public init<P: EventPayload>(_ payload: P, occurredAt: Date = Date()) throws {
         self.type = P.type
         self.version = P.version
-        self.payload = try PayloadCoding.encoder.encode(payload)
+        self.payload = try PayloadJSON.encode(payload)
         self.set = payload.setID
         self.occurredAt = occurredAt
         self.typed = payload

@@ -24,51 +24,68 @@ enum Identifiers {
 
     /// `high` and `low` as bytes 0-7 and 8-15, with the RFC 9562 variant set in byte 8.
     private static func uuid(high: UInt64, low: UInt64) -> UUID {
-        let low = low & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        bytes(high: high, low: low & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000)
+    }
+
+    /// The UUID whose bytes 0-7 are `high` and 8-15 are `low`, big-endian.
+    private static func bytes(high: UInt64, low: UInt64) -> UUID {
         func byte(_ word: UInt64, _ n: Int) -> UInt8 { UInt8(truncatingIfNeeded: word >> (56 - 8 * n)) }
         return UUID(uuid: (byte(high, 0), byte(high, 1), byte(high, 2), byte(high, 3), byte(high, 4), byte(high, 5),
                            byte(high, 6), byte(high, 7), byte(low, 0), byte(low, 1), byte(low, 2), byte(low, 3),
                            byte(low, 4), byte(low, 5), byte(low, 6), byte(low, 7)))
     }
 
+    /// The bytes of `id` as two big-endian words.
+    private static func words(_ id: UUID) -> (high: UInt64, low: UInt64) {
+        let u = id.uuid
+        let high = UInt64(u.0) << 56 | UInt64(u.1) << 48 | UInt64(u.2) << 40 | UInt64(u.3) << 32
+            | UInt64(u.4) << 24 | UInt64(u.5) << 16 | UInt64(u.6) << 8 | UInt64(u.7)
+        let low = UInt64(u.8) << 56 | UInt64(u.9) << 48 | UInt64(u.10) << 40 | UInt64(u.11) << 32
+            | UInt64(u.12) << 24 | UInt64(u.13) << 16 | UInt64(u.14) << 8 | UInt64(u.15)
+        return (high, low)
+    }
+
     private static let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
-    /// `id.uuidString` (upper case `8-4-4-4-12`), byte for byte.
+    /// `id.uuidString` (upper case `8-4-4-4-12`), byte for byte; one allocation (the string's).
     static func string(_ id: UUID) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        let u = id.uuid
-        for (n, byte) in [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15].enumerated() {
-            if n == 4 || n == 6 || n == 8 || n == 10 { out.append(45) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+        let (high, low) = words(id)
+        var out = [UInt8](repeating: 45, count: 36)
+        var position = 0
+        for nibble in 0..<32 {
+            if position == 8 || position == 13 || position == 18 || position == 23 { position += 1 }
+            let word = nibble < 16 ? high : low
+            out[position] = digits[Int(word >> (60 - 4 * UInt64(nibble % 16)) & 0x0F)]
+            position += 1
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Parses `8-4-4-4-12` hex in either case; nil for anything else.
+    /// Parses `8-4-4-4-12` hex in either case; nil for anything else. No allocation: listing ten thousand sets
+    /// parses ten thousand of these.
     static func parse(_ text: String) -> UUID? {
-        var b: [UInt8] = []
-        b.reserveCapacity(16)
-        var high: UInt8?
-        var index = 0
-        for c in text.utf8 {
+        var high: UInt64 = 0, low: UInt64 = 0
+        var index = 0, nibbles = 0
+        let utf8 = text.utf8.span  // indexing a span is about twice as fast as iterating the UTF-8 view
+        for i in utf8.indices {
+            let c = utf8[i]
             defer { index += 1 }
             if index == 8 || index == 13 || index == 18 || index == 23 {
                 guard c == 45 else { return nil }
                 continue
             }
-            let nibble: UInt8
+            let nibble: UInt64
             switch c {
-            case 48...57: nibble = c - 48
-            case 65...70: nibble = c - 55
-            case 97...102: nibble = c - 87
+            case 48...57: nibble = UInt64(c - 48)
+            case 65...70: nibble = UInt64(c - 55)
+            case 97...102: nibble = UInt64(c - 87)
             default: return nil
             }
-            if let h = high { b.append(h << 4 | nibble); high = nil } else { high = nibble }
+            if nibbles < 16 { high = high << 4 | nibble } else { low = low << 4 | nibble }
+            nibbles += 1
         }
-        guard index == 36, b.count == 16 else { return nil }
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        guard index == 36, nibbles == 32 else { return nil }
+        return bytes(high: high, low: low)
     }
 }
 

@@ -25,55 +25,55 @@ enum Projector {
             try run(db, """
                 INSERT INTO sets (id, name, host, ordinal, status, started_at, valkyrie_version)
                 VALUES (?, ?, ?, ?, 'running', ?, ?)
-                """, [started.set.storedText, started.name, started.host, started.ordinal, at, started.valkyrieVersion])
+                """, started.set.storedText, started.name, started.host, started.ordinal, at, started.valkyrieVersion)
         case let item as ItemCaptured:
             try run(db, """
                 INSERT OR REPLACE INTO items (set_id, item, root, digest, size, files, key_material, warnings, captured_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [item.set.storedText, item.item, item.root, item.digest, item.size, item.files, item.keyMaterial,
-                      try json(item.warnings), at])
+                """, item.set.storedText, item.item, item.root, item.digest, item.size, item.files, item.keyMaterial,
+                      try json(item.warnings), at)
             try totals(item.set, db)
         case let completed as BackupCompleted:
             try run(db, "UPDATE sets SET warnings = ?, finished_at = ? WHERE id = ? AND status = 'running'",
-                    [try json(completed.warnings), at, completed.set.storedText])
+                    try json(completed.warnings), at, completed.set.storedText)
             try totals(completed.set, db)
             try run(db, """
                 UPDATE sets SET status = CASE WHEN warning_count > 0 THEN 'partial' ELSE 'complete' END
                 WHERE id = ? AND status = 'running'
-                """, [completed.set.storedText])
+                """, completed.set.storedText)
         case let failed as BackupFailed:
             try run(db, "UPDATE sets SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
-                    [at, failed.error, failed.set.storedText])
+                    at, failed.error, failed.set.storedText)
         case let export as ExportRecorded:
             try run(db, """
                 INSERT INTO exports (chain, seq, set_id, export, vault, recipients, vaults, digest, size, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [chain, event.seq, export.set.storedText, export.export, export.vault, try json(export.recipients),
-                      try json(export.vaults), export.digest, export.size, at])
+                """, chain, event.seq, export.set.storedText, export.export, export.vault, try json(export.recipients),
+                      try json(export.vaults), export.digest, export.size, at)
         case let forgotten as SetForgotten:
             try run(db, "UPDATE sets SET forgotten_at = ? WHERE id = ? AND forgotten_at IS NULL",
-                    [at, forgotten.set.storedText])
+                    at, forgotten.set.storedText)
         case let drill as DrillStarted:
             try run(db, "INSERT OR IGNORE INTO drills (id, set_id, status, started_at) VALUES (?, ?, 'running', ?)",
-                    [drill.drill.storedText, drill.set.storedText, at])
+                    drill.drill.storedText, drill.set.storedText, at)
         case let check as DrillCheck:
             try run(db, "INSERT INTO drill_checks (chain, seq, drill_id, name, passed, evidence, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [chain, event.seq, check.drill.storedText, check.name, check.passed, check.evidence, at])
+                    chain, event.seq, check.drill.storedText, check.name, check.passed, check.evidence, at)
             try run(db, "UPDATE drills SET passed = passed + ?, failed = failed + ? WHERE id = ?",
-                    [check.passed ? 1 : 0, check.passed ? 0 : 1, check.drill.storedText])
+                    check.passed ? 1 : 0, check.passed ? 0 : 1, check.drill.storedText)
         case let done as DrillCompleted:
             try run(db, "UPDATE drills SET status = ?, finished_at = ?, report = ? WHERE id = ? AND status = 'running'",
-                    [done.passed ? "passed" : "failed", at, done.report, done.drill.storedText])
+                    done.passed ? "passed" : "failed", at, done.report, done.drill.storedText)
         case let restored as FileRestored:
             try run(db, """
                 INSERT INTO restores (chain, seq, set_id, kind, item, path, vault, target, size, digest, recipients, restored_at)
                 VALUES (?, ?, ?, 'file', ?, ?, ?, ?, ?, ?, '[]', ?)
-                """, [chain, event.seq, restored.set.storedText, restored.item, restored.path, restored.vault, restored.target,
-                      restored.size, restored.digest, at])
+                """, chain, event.seq, restored.set.storedText, restored.item, restored.path, restored.vault, restored.target,
+                      restored.size, restored.digest, at)
         case let key as KeyExtracted:
             try run(db, """
                 INSERT INTO restores (chain, seq, set_id, kind, vault, recipients, restored_at) VALUES (?, ?, ?, 'key', ?, ?, ?)
-                """, [chain, event.seq, key.set.storedText, key.vault, try json(key.recipients), at])
+                """, chain, event.seq, key.set.storedText, key.vault, try json(key.recipients), at)
         default:
             // repository initialized, prune / verify completed, chain anchored: in the log only.
             break
@@ -89,14 +89,14 @@ enum Projector {
                 warning_count = json_array_length(warnings)
                     + (SELECT coalesce(sum(json_array_length(warnings)), 0) FROM items WHERE set_id = sets.id)
             WHERE id = ?
-            """, [set.storedText])
+            """, set.storedText)
     }
 
-    private static func run(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
-        try Catalog.execute(db, sql, arguments)
+    private static func run<each V: StatementBinding>(_ db: Database, _ sql: String, _ values: repeat each V) throws {
+        try Catalog.execute(db, sql, repeat each values)
     }
 
     static func json(_ strings: [String]) throws -> String {
-        String(decoding: try PayloadCoding.encoder.encode(strings), as: UTF8.self)
+        String(decoding: try PayloadJSON.encode(strings), as: UTF8.self)
     }
 }

@@ -18,6 +18,12 @@ import Testing
             #expect(CatalogTime.string(CatalogTime.parse(text)) == text)
         }
         #expect(CatalogTime.parse("2026-11-29T00:11:07Z") == UTCTime.parse("2026-11-29T00:11:07Z"))
+        // Anything but the stored form is Support's to parse (or not), never a crash.
+        for odd in ["2026-11-29T00:11:07.1234567Z", "2026-11-29T00:11:07.123Z", "2026-11-29 00:11:07.123456Z",
+                    "2026-11-29T00:11:07.123456Z ", "2026-11-29T00:11:07.123456", "12026-11-29T00:11:07.123456Z",
+                    String(repeating: "9", count: 40) + "-11-29T00:11:07.123456Z", "", "Z", "--T::.Z"] {
+            #expect(CatalogTime.parse(odd) == UTCTime.parse(odd) ?? .distantPast, "\(odd)")
+        }
     }
 
     @Test func identifiers() {

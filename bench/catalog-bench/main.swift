@@ -2,7 +2,8 @@
 // catalog of many sets and events. Run with `swift run -c release catalog-bench [--sets N] [--events-per-set M]`
 // (`--keep DIR` leaves the catalogs in DIR, e.g. to time `valkyrie sets` on DIR/large.db).
 // `catalog-bench append --catalog PATH --count M --host H` is one writer process: the concurrency test and
-// the concurrent scenario here start several at once.
+// the concurrent scenario here start several at once. `catalog-bench queries --catalog DIR/large.db` times the
+// queries again on a kept catalog.
 import Catalog
 import Foundation
 import Support
@@ -159,6 +160,11 @@ func benchmark(_ options: Options) throws {
     say(String(format: "filled %d sets, %lld events in %.1f s (%.0f events/s, %.0f per CPU-second)",
                  options.sets, total, filling, Double(total) / filling, Double(total) / (cpuSeconds() - fillingCPU)))
 
+    try queries(large, names: names, total: total)
+}
+
+/// `sets`, `log --set`, `show` and `log --type` timed on a filled catalog.
+func queries(_ large: Catalog, names: [String], total: Int64) throws {
     let listing = try medianMilliseconds { _ = try large.sets() }
     say(String(format: "sets (%d listed): %.1f ms", try large.sets().count, listing))
     let name = names[names.count / 2]
@@ -171,10 +177,21 @@ func benchmark(_ options: Options) throws {
     say(String(format: "log --type backup.completed --limit 100: %.1f ms", typed))
 }
 
+/// Query mode: `catalog-bench queries --catalog DIR/large.db` times the queries again on a kept catalog.
+func queryWorker(_ arguments: ArraySlice<String>) throws {
+    guard arguments.first == "--catalog", let path = arguments.dropFirst().first else {
+        throw OperatorError.badInput("queries needs --catalog PATH")
+    }
+    let large = try Catalog.open(at: path, mode: .reading)
+    try queries(large, names: try large.sets().map(\.name), total: try large.head().seq)
+}
+
 do {
     let arguments = CommandLine.arguments.dropFirst()
     if arguments.first == "append" {
         try appendWorker(arguments.dropFirst())
+    } else if arguments.first == "queries" {
+        try queryWorker(arguments.dropFirst())
     } else {
         try benchmark(Options(arguments))
     }
