@@ -20,16 +20,25 @@ final class BodyHashes: Sendable {
     /// the bodies again: the coherence check then reads them itself, and memory stays flat however big the host.
     static let limit = 100_000
 
-    /// The backing paths of bodies with an expected hash, vault by vault (one vault's lines in memory at a time);
-    /// none past `limit`.
-    static func wanted<Vault>(_ vaults: [Vault], lines: (Vault) throws -> [VaultIndexLine]) throws -> Set<String> {
+    /// The backing paths of bodies with an expected hash, vault by vault, `lines` handing over a vault's lines a
+    /// batch at a time; none past `limit` (reading stops there).
+    static func wanted<Vault>(_ vaults: [Vault], lines: (Vault, ([VaultIndexLine]) throws -> Void) throws -> Void) throws -> Set<String> {
         var wanted = Set<String>()
-        for vault in vaults {
-            for line in try lines(vault) where !(line.contentHash ?? "").isEmpty { wanted.insert(line.backingPath) }
-            if wanted.count > limit { return [] }
+        do {
+            for vault in vaults {
+                try lines(vault) { batch in
+                    for line in batch where !(line.contentHash ?? "").isEmpty { wanted.insert(line.backingPath) }
+                    if wanted.count > limit { throw PastLimit() }
+                }
+            }
+        } catch is PastLimit {
+            return []
         }
         return wanted
     }
+
+    /// Ends reading the vault index once more bodies are wanted than `limit`.
+    private struct PastLimit: Error {}
 
     /// An observer for the file at `relative` when it is a wanted body.
     func observer(for relative: String) -> (any ReadObserver)? {
