@@ -119,6 +119,8 @@ public final class Backup: Sendable {
                                      digest: digest, seconds: seconds, warnings: item.warnings,
                                      keyMaterial: SetLayout.keyMaterial.contains(item.root)))
             progress.finishItem()
+            // What the step freed goes back to the kernel before the next step allocates.
+            ProcessMemory.releaseFreePages()
         }
         func begin(_ item: String) {
             state.withLock { $0.item = item }

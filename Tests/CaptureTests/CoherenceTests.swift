@@ -46,7 +46,7 @@ import Vaulthalla
 
     @Test("body hashes are kept only for wanted paths read to their end")
     func bodyHashes() {
-        let hashes = BodyHashes(wanted: ["a/b"])
+        let hashes = BodyHashes(wanted: [PathKey("a/b")])
         #expect(hashes.observer(for: "a/c") == nil)
         let observer = hashes.observer(for: "a/b")
         observer?.update(Data("ab".utf8))
@@ -64,7 +64,7 @@ import Vaulthalla
         }
         let vaults = [[line("a", hash: "00"), line("b", hash: nil), line("c", hash: "")], [line("d", hash: "11")]]
         // Each vault's lines come in batches (a cursor's fetches).
-        #expect(try BodyHashes.wanted(vaults) { vault, visit in for one in vault { try visit([one]) } } == ["a", "d"])
+        #expect(try BodyHashes.wanted(vaults) { vault, visit in for one in vault { try visit([one]) } } == [PathKey("a"), PathKey("d")])
         let many = (0...BodyHashes.limit).map { line("\($0)", hash: "00") }
         #expect(try BodyHashes.wanted([many]) { vault, visit in try visit(vault) }.isEmpty)
         // Past the limit reading stops: no further batch, no further vault.
