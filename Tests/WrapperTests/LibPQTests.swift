@@ -181,7 +181,7 @@ struct ScratchDatabase: SuiteTrait, TestScoping {
         }
         #expect(batches == 2)
         // The cursor was closed and the transaction is still usable.
-        #expect(try db.query("SELECT count(*) AS n FROM pg_cursors")[0, "n"] == "0")
+        #expect(try db.query("SELECT count(*) AS n FROM pg_cursors WHERE name LIKE 'valkyrie_cursor_%'")[0, "n"] == "0")
         var ids: [String?] = []
         try db.forEachBatch("SELECT id FROM cursed ORDER BY id", batch: 4) { ids += $0.rows.map { $0[0] } }
         #expect(ids == (1...10).map { String($0) })
