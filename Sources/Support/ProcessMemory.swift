@@ -5,9 +5,9 @@ import SystemShims
 /// By default glibc gives threads that allocate at once arenas of their own (up to eight per core) and raises its
 /// mmap threshold to the largest block freed so far (up to 32 MiB). A backup's worker threads allocate and free
 /// chunk buffers and 16 MiB packs, so after a while those blocks come from the arenas and stay there as free
-/// space, per arena: on a backup of 82,000 files resident memory was 294 MiB while live allocations peaked at
-/// about 70 MiB. Two arenas and the default 128 KiB threshold kept fixed return large blocks to the kernel
-/// when they are freed (measured: 231 MiB on the same host); `releaseFreePages` trims what the arenas hold
+/// space, per arena: on a backup of 82,000 files resident memory peaked at 287 MiB, with at most 195 MiB of it
+/// live allocations. Two arenas and the default 128 KiB threshold kept fixed return large blocks to the kernel
+/// when they are freed (226 MiB on the same host); `releaseFreePages` trims what the arenas hold
 /// between a backup's steps.
 public enum ProcessMemory {
     public static let arenas: Int32 = 2
