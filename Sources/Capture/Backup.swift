@@ -119,6 +119,8 @@ public final class Backup: Sendable {
                                      digest: digest, seconds: seconds, warnings: item.warnings,
                                      keyMaterial: SetLayout.keyMaterial.contains(item.root)))
             progress.finishItem()
+            // What the step freed goes back to the kernel before the next step allocates.
+            ProcessMemory.releaseFreePages()
         }
         func begin(_ item: String) {
             state.withLock { $0.item = item }
@@ -151,7 +153,7 @@ public final class Backup: Sendable {
         var excluded: [String] = []
         // Bodies whose hash the coherence check needs are hashed as the walk reads them.
         let bodyHashes = BodyHashes(wanted: settings.verifyContentHashes
-            ? try BodyHashes.wanted(vaults) { try snapshot.vaultIndex(vault: $0) } : [])
+            ? try BodyHashes.wanted(vaults) { try snapshot.vaultIndex(vault: $0, $1) } : [])
         var trees: [(root: String, path: String, excludes: [String])] = [
             (SetLayout.etc, settings.configDirectory, []), (SetLayout.varLib, settings.dataDirectory, settings.dataExcludes)]
         if hasSwtpm { trees.append((SetLayout.swtpm, settings.swtpmDirectory, [])) }
@@ -192,28 +194,31 @@ public final class Backup: Sendable {
         let previousIndex = try await previous?.vaultIndex() ?? [:]
         let previousContent = try await previous?.bodyContent() ?? [:]
         let checker = Coherence(dataDirectory: settings.dataDirectory, verifyHashes: settings.verifyContentHashes)
-        // Vault by vault (from the same snapshot), so the index of a million files is never in memory whole: each
-        // vault's lines are checked, appended to the JSONL file (a temporary file, stored as a stream) and indexed.
+        // Vault by vault and a batch of lines at a time (fetched through a cursor in the same snapshot), so the
+        // index of a million files is never in memory whole: each batch is checked, appended to the JSONL file (a
+        // temporary file, stored as a stream) and indexed.
         var mismatches: [String] = []
         let jsonl = try TemporaryFile.open()
         defer { try? jsonl.close() }
         let encoder = JSONFormat.encoder()
         for vault in vaults {
-            var lines = try snapshot.vaultIndex(vault: vault)
-            let coherence = checker.check(lines) { [index] line in
-                guard let before = previousIndex[line.backingPath], before.hashVerified == true,
-                      before.contentHash == line.contentHash, let content = index.bodyContent(line.backingPath) else { return false }
-                return content == previousContent[line.backingPath]
-            } read: { bodyHashes.read($0) }
-            mismatches += coherence.problems
-            var bytes = Data()
-            for i in lines.indices {
-                if coherence.hashed[i] { lines[i].hashVerified = true }
-                bytes.append(try encoder.encode(lines[i]))
-                bytes.append(UInt8(ascii: "\n"))
+            try snapshot.vaultIndex(vault: vault) { batch in
+                var lines = batch
+                let coherence = checker.check(lines) { [index] line in
+                    guard let before = previousIndex[line.backingPath], before.hashVerified == true,
+                          before.contentHash == line.contentHash, let content = index.bodyContent(line.backingPath) else { return false }
+                    return content == previousContent[line.backingPath]
+                } read: { bodyHashes.read($0) }
+                mismatches += coherence.problems
+                var bytes = Data()
+                for i in lines.indices {
+                    if coherence.hashed[i] { lines[i].hashVerified = true }
+                    bytes.append(try encoder.encode(lines[i]))
+                    bytes.append(UInt8(ascii: "\n"))
+                }
+                try jsonl.write(contentsOf: bytes)
+                try index.addVaultIndex(lines)
             }
-            try jsonl.write(contentsOf: bytes)
-            try index.addVaultIndex(lines)
         }
         try jsonl.seek(toOffset: 0)
         let indexNode = try await writer.storeStream(jsonl, name: "vault-index.jsonl", mode: 0o600, mtime: started)

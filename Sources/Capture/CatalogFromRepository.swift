@@ -100,7 +100,7 @@ public enum CatalogFromRepository {
                 throw OperatorError.failed("set \(set.name): item \(item.item) is not in its snapshot", remedy: "run `valkyrie verify`")
             }
             try await index.add(CapturedItem(root: item.item, value: root, files: item.files, bytes: item.size, started: item.capturedAt),
-                                tree: repository.tree)
+                                tree: { try await repository.tree($0, caching: false) })
         }
         if case let .file(node)? = snapshot.roots[SetLayout.vaultIndex] {
             var data = Data()

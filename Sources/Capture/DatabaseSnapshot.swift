@@ -69,27 +69,35 @@ public final class DatabaseSnapshot: @unchecked Sendable {
                              [table]).count > 0
     }
 
-    /// Every file of `vault` with its backing path, plus `files.encryption_format` where the schema has it. One
-    /// vault at a time, so a host of a million files is never in memory whole.
-    public func vaultIndex(vault: VaulthallaDatabase.Vault) throws -> [VaultIndexLine] {
+    /// Every file of `vault` with its backing path, plus `files.encryption_format` where the schema has it, in
+    /// order, handed to `visit` at most `batch` lines at a time: fetched through a cursor inside the snapshot, so a
+    /// vault of a million files is never in memory whole (neither in libpq nor here).
+    public func vaultIndex(vault: VaulthallaDatabase.Vault, batch: Int = DatabaseSnapshot.batch,
+                           _ visit: ([VaultIndexLine]) throws -> Void) throws {
         var formats: [Int64: Int] = [:]
         if try database.hasColumn(table: "files", column: "encryption_format") {
-            let rows = try connection.query("""
+            try connection.forEachBatch("""
                 SELECT f.fs_entry_id, f.encryption_format FROM files f JOIN fs_entry e ON e.id = f.fs_entry_id
                 WHERE e.vault_id = $1 AND f.encryption_format IS NOT NULL
-                """, [String(vault.id)])
-            for row in 0..<rows.count {
-                if let id = rows[row, "fs_entry_id"].flatMap({ Int64($0) }), let format = rows[row, "encryption_format"].flatMap({ Int($0) }) {
-                    formats[id] = format
+                """, [String(vault.id)], batch: batch) { rows in
+                for row in 0..<rows.count {
+                    if let id = rows[row, "fs_entry_id"].flatMap({ Int64($0) }), let format = rows[row, "encryption_format"].flatMap({ Int($0) }) {
+                        formats[id] = format
+                    }
                 }
             }
         }
-        return try database.files(vaultID: vault.id).map { file in
-            VaultIndexLine(vault: vault.name, vaultID: vault.id, vaultType: vault.type, path: file.logicalPath,
-                           backingPath: file.backingPath, size: file.sizeBytes, iv: file.encryptionIV,
-                           keyVersion: file.keyVersion, contentHash: file.contentHash, format: formats[file.fsEntryID])
+        try database.files(vaultID: vault.id, batch: batch) { files in
+            try visit(files.map { file in
+                VaultIndexLine(vault: vault.name, vaultID: vault.id, vaultType: vault.type, path: file.logicalPath,
+                               backingPath: file.backingPath, size: file.sizeBytes, iv: file.encryptionIV,
+                               keyVersion: file.keyVersion, contentHash: file.contentHash, format: formats[file.fsEntryID])
+            })
         }
     }
+
+    /// Rows per fetch of the vault index: a few MB of lines at a time.
+    public static let batch = 5_000
 
     /// Starts `pg_dump -Fc -Z0` of the database inside this snapshot; the caller reads its standard output.
     func startDump() throws -> RunningProcess {

@@ -15,8 +15,8 @@ public struct SetIndex: SetContents {
     /// Where each item's entries, and the vault entries, are in the spool.
     private var items: [String: Range<UInt64>] = [:]
     private var vault: Range<UInt64>?
-    /// Vault folders listed so far (`vault NUL path`).
-    private var vaultFolders = Set<String>()
+    /// Vault folders listed so far (keys of `vault NUL path`).
+    private var vaultFolders = Set<PathKey>()
     /// Logical size of each item: the sum of its files' sizes.
     public private(set) var sizes: [String: Int64] = [:]
     /// Paths listed so far that could be a folder above a root (fewer parts than the deepest root).
@@ -74,6 +74,7 @@ public struct SetIndex: SetContents {
                 if node.type == .file { total += node.size }
                 if keep { nodes.add(relative, tree: tree, content: item.root == SetLayout.varLib && keepsBodyContent ? node.content : nil) }
             }
+            nodes.finish()
             if item.root == SetLayout.varLib { bodies = nodes }
             if item.root == SetLayout.s3 { s3Nodes = nodes }
         }
@@ -95,7 +96,7 @@ public struct SetIndex: SetContents {
                                       contentHash: line.contentHash, format: line.format,
                                       version: Self.digest(try JSONFormat.encoder().encode(line)), node: reference ?? ""), to: spool)
             var parent = (line.path as NSString).deletingLastPathComponent
-            while parent != "/" && !parent.isEmpty && vaultFolders.insert("\(line.vault)\u{0}\(parent)").inserted {
+            while parent != "/" && !parent.isEmpty && vaultFolders.insert(PathKey("\(line.vault)\u{0}\(parent)")).inserted {
                 try Self.write(VaultEntry(vault: line.vault, path: parent, kind: .directory, backingPath: nil, size: 0, iv: nil,
                                           keyVersion: nil, contentHash: nil, format: nil, version: "folder", node: ""), to: spool)
                 parent = (parent as NSString).deletingLastPathComponent
@@ -190,21 +191,13 @@ public struct SetIndex: SetContents {
 /// The nodes of one root by relative path: the tree that holds each and, when wanted, a file's content ids.
 ///
 /// A million nodes under `var/lib/vaulthalla` made a dictionary of alias paths (~140 characters each) and
-/// reference strings of about 300 bytes a node. Here a path is its SHA-256 truncated to 128 bits (as entry
-/// versions are), the tree a number into a table of tree ids, and content ids sit in one flat array: about 60
-/// bytes a node, plus 32 per content id when kept.
+/// reference strings of about 300 bytes a node. Here a path is its `PathKey`, the tree a number into a table of
+/// tree ids, content ids sit in one flat array, and the entries in one array sorted by key once the walk is done
+/// (a dictionary of them took 64 bytes a node at its load, twice that while growing): 32 bytes a node, plus 32
+/// per content id when kept.
 struct NodeTable: Sendable {
-    private struct Key: Hashable, Sendable {
-        let high: UInt64, low: UInt64
-
-        init(_ path: String) {
-            let digest = Array(SHA256.hash(data: Data(path.utf8)).prefix(16))
-            high = digest[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
-            low = digest[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
-        }
-    }
-
     private struct Entry: Sendable {
+        var key: PathKey
         var tree: UInt32
         /// Into `contents`; `contentCount` is -1 for a node without a content list.
         var contentStart: UInt32
@@ -212,25 +205,47 @@ struct NodeTable: Sendable {
     }
 
     private var trees = Numbering<BlobID>()
-    private var nodes: [Key: Entry] = [:]
+    private var entries: [Entry] = []
     private var contents: [BlobID] = []
+    /// Lookups need the entries sorted: `finish()` sorts them once every node is added.
+    private var sorted = true
 
+    /// Adds a node; a path is added once (a tree walk meets each path once).
     mutating func add(_ path: String, tree: BlobID, content: [BlobID]?) {
-        nodes[Key(path)] = Entry(tree: trees.number(tree), contentStart: UInt32(contents.count), contentCount: Int32(content?.count ?? -1))
+        entries.append(Entry(key: PathKey(path), tree: trees.number(tree), contentStart: UInt32(contents.count),
+                             contentCount: Int32(content?.count ?? -1)))
         contents += content ?? []
+        sorted = false
+    }
+
+    /// Sorts the entries for lookup; call once all nodes are added.
+    mutating func finish() {
+        entries.sort { $0.key < $1.key }
+        sorted = true
     }
 
     /// `tree:<id>/<name>` of the node at `path`.
     func reference(_ path: String) -> String? {
-        guard let entry = nodes[Key(path)] else { return nil }
+        guard let entry = entry(path) else { return nil }
         let name = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
         return "tree:\(trees[entry.tree].hex)/\(name)"
     }
 
     /// The content ids recorded for the node at `path`.
     func content(_ path: String) -> [BlobID]? {
-        guard let entry = nodes[Key(path)], entry.contentCount >= 0 else { return nil }
+        guard let entry = entry(path), entry.contentCount >= 0 else { return nil }
         let start = Int(entry.contentStart)
         return Array(contents[start..<(start + Int(entry.contentCount))])
+    }
+
+    private func entry(_ path: String) -> Entry? {
+        precondition(sorted, "a node table is looked up only after finish()")
+        let key = PathKey(path)
+        var low = 0, high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].key < key { low = middle + 1 } else { high = middle }
+        }
+        return low < entries.count && entries[low].key == key ? entries[low] : nil
     }
 }

@@ -13,10 +13,13 @@ public final class HostBuilder {
         public var s3: LabState.S3Settings
         /// The `vaulthalla-lab` binary `bin/vh` execs.
         public var executable: String
+        /// Files per vault in place of the profile's (a large host's shape at a fraction of its making time).
+        public var filesPerVault: Int?
 
         public init(root: String, seed: UInt64, profile: Profile, database: LabState.DatabaseSettings, s3: LabState.S3Settings,
-                    executable: String) {
+                    executable: String, filesPerVault: Int? = nil) {
             self.executable = executable
+            self.filesPerVault = filesPerVault
             self.root = root
             self.seed = seed
             self.profile = profile
@@ -313,7 +316,8 @@ public final class HostBuilder {
         try directories.add(SQL.int(rootID))
         if let bucket = vault.bucket { try await s3.ensureBucket(bucket) }
         let root = LabDirectory(id: rootID, path: "/", backing: vault.mountPoint, depth: 0)
-        var fileCount = vault.deleted ? max(3, profile.filesPerVault / 10) : profile.filesPerVault
+        let perVault = options.filesPerVault ?? profile.filesPerVault
+        var fileCount = vault.deleted ? max(3, perVault / 10) : perVault
         if vault.type == "s3" { fileCount = min(fileCount, 400) }
 
         // A random tree of folders; files land in any of them.

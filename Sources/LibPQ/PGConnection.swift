@@ -5,6 +5,8 @@ import Support
 /// One libpq connection (blocking, not shared between threads), closed when the object goes away.
 public final class PGConnection {
     private let conn: OpaquePointer
+    /// Cursors declared so far; each gets a name of its own.
+    private var cursors = 0
 
     /// Connects with a libpq connection string: `key=value` pairs or a `postgresql://` URI. Unset settings come
     /// from libpq's defaults and `PG*` environment variables, as for `psql`.
@@ -50,6 +52,34 @@ public final class PGConnection {
             PQexecParams(conn, sql, Int32(params.count), nil, $0.baseAddress, nil, nil, 0)
         }
         return try collect(result)
+    }
+
+    /// Runs a SELECT through a server-side cursor and hands its rows to `visit` in order, at most `batch` at a time,
+    /// so a result of a million rows is never in memory whole (libpq otherwise holds all of it until the last row
+    /// arrives). A cursor lives in a transaction: the caller's, which must be open. The cursor is closed before
+    /// this returns, also when `visit` throws (its error is rethrown).
+    public func forEachBatch(_ sql: String, _ params: [String?] = [], batch: Int = 10_000,
+                             _ visit: (PGResult) throws -> Void) throws {
+        precondition(batch > 0, "a cursor fetches at least one row at a time")
+        guard PQtransactionStatus(conn) == PQTRANS_INTRANS else {
+            throw OperatorError.failed("PostgreSQL at \(Self.describe(conn)): a cursor needs an open transaction, and none is open",
+                                       remedy: "run the query after BEGIN, inside the transaction that should see its rows")
+        }
+        cursors += 1
+        let name = "valkyrie_cursor_\(cursors)"
+        try query("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)", params)
+        do {
+            while true {
+                let rows = try query("FETCH FORWARD \(batch) FROM \(name)")
+                if rows.count > 0 { try visit(rows) }
+                if rows.count < batch { break }
+            }
+        } catch {
+            // After a server error the transaction is aborted and the cursor gone with it.
+            if PQtransactionStatus(conn) == PQTRANS_INTRANS { try? execute("CLOSE \(name)") }
+            throw error
+        }
+        try execute("CLOSE \(name)")
     }
 
     /// Runs a script of one or more statements separated by `;` (no parameters). Without an explicit

@@ -145,8 +145,9 @@ public final class Repository: Sendable {
 
     // MARK: Blobs
 
-    /// The plaintext of blob `id`, authenticated and checked against its id. Cached.
-    public func blob(_ id: BlobID) async throws -> Data {
+    /// The plaintext of blob `id`, authenticated and checked against its id. Cached unless `caching` is false
+    /// (for blobs read once, which would only push out those read again).
+    public func blob(_ id: BlobID, caching: Bool = true) async throws -> Data {
         if let cached = cache[id] { return cached }
         guard let location = index.withLock({ index in index.location(id).map { ($0, index.pack($0.pack)) } }) else {
             throw OperatorError.failed("\(backend.location): blob \(id.short) is not in the index",
@@ -155,7 +156,7 @@ public final class Repository: Sendable {
         let stored = try await backend.get(PackFormat.name(location.1), offset: Int(location.0.offset),
                                            length: Int(location.0.storedLength))
         let plain = try decodeBlob(stored, id: id, location: location.0, pack: location.1)
-        cache.insert(plain, for: id)
+        if caching { cache.insert(plain, for: id) }
         return plain
     }
 
@@ -175,8 +176,8 @@ public final class Repository: Sendable {
     }
 
     /// The tree stored as blob `id`.
-    public func tree(_ id: BlobID) async throws -> Tree {
-        try JSONFormat.decoder().decode(Tree.self, from: try await blob(id))
+    public func tree(_ id: BlobID, caching: Bool = true) async throws -> Tree {
+        try JSONFormat.decoder().decode(Tree.self, from: try await blob(id, caching: caching))
     }
 
     /// The plaintext length of blob `id`, from the index.

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "SystemShims.h"
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 int valkyrie_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
@@ -12,3 +13,9 @@ int valkyrie_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *pat
 int valkyrie_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
+
+int valkyrie_malloc_limit(int arenas, int mmap_threshold) {
+    return mallopt(M_ARENA_MAX, arenas) == 1 && mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1;
+}
+
+int valkyrie_malloc_trim(void) { return malloc_trim(0); }

@@ -7,6 +7,7 @@ import Support
 @main
 enum Main {
     static func main() async {
+        ProcessMemory.limit()
         let output = Output(json: CommandLine.arguments.contains("--json"))
         do {
             var command = try Valkyrie.parseAsRoot(VerifyCommand.expandBareReadData(Array(CommandLine.arguments.dropFirst())))

@@ -14,6 +14,9 @@ struct CreateCommand: AsyncParsableCommand {
     @Option(help: "tiny, small, medium or large.")
     var profile: Profile = .small
 
+    @Option(name: .customLong("files-per-vault"), help: "Files per vault in place of the profile's (S3 vaults keep at most 400).")
+    var filesPerVault: Int?
+
     @Option(help: "libpq conninfo of the cluster (host=SOCKETDIR port=PORT user=SUPERUSER); default from VALKYRIE_TEST_PG*.")
     var pg: String?
 
@@ -23,12 +26,16 @@ struct CreateCommand: AsyncParsableCommand {
     @Option(name: .customLong("s3-endpoint"), help: "S3 endpoint for the S3 vaults; default VALKYRIE_TEST_S3_ENDPOINT.")
     var s3Endpoint: String?
 
+    func validate() throws {
+        if let filesPerVault, filesPerVault < 1 { throw ValidationError("--files-per-vault must be at least 1") }
+    }
+
     func run() async throws {
         try await reporting {
             let builder = HostBuilder(.init(
                 root: options.root, seed: seed, profile: profile,
                 database: try LabSettings.database(conninfo: pg, name: database), s3: try LabSettings.s3(endpoint: s3Endpoint),
-                executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path))
+                executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, filesPerVault: filesPerVault))
             let summary = try await builder.create()
             try options.emit(summary) {
                 "created \(summary.root): \(summary.vaults) vaults, \(summary.files) files (\(summary.bytes) bytes of bodies), "

@@ -1,5 +1,6 @@
 @testable import Capture
 import Foundation
+import Support
 import Testing
 import Vaulthalla
 
@@ -45,7 +46,7 @@ import Vaulthalla
 
     @Test("body hashes are kept only for wanted paths read to their end")
     func bodyHashes() {
-        let hashes = BodyHashes(wanted: ["a/b"])
+        let hashes = BodyHashes(wanted: [PathKey("a/b")])
         #expect(hashes.observer(for: "a/c") == nil)
         let observer = hashes.observer(for: "a/b")
         observer?.update(Data("ab".utf8))
@@ -62,8 +63,24 @@ import Vaulthalla
                            size: 1, iv: nil, keyVersion: nil, contentHash: hash, format: nil)
         }
         let vaults = [[line("a", hash: "00"), line("b", hash: nil), line("c", hash: "")], [line("d", hash: "11")]]
-        #expect(try BodyHashes.wanted(vaults) { $0 } == ["a", "d"])
+        // Each vault's lines come in batches (a cursor's fetches).
+        #expect(try BodyHashes.wanted(vaults) { vault, visit in for one in vault { try visit([one]) } } == [PathKey("a"), PathKey("d")])
         let many = (0...BodyHashes.limit).map { line("\($0)", hash: "00") }
-        #expect(try BodyHashes.wanted([many]) { $0 }.isEmpty)
+        #expect(try BodyHashes.wanted([many]) { vault, visit in try visit(vault) }.isEmpty)
+        // Past the limit reading stops: no further batch, no further vault.
+        var batches = 0, vaultsAsked = 0
+        let halves = [Array(many.prefix(many.count / 2)), Array(many.suffix(from: many.count / 2)), [line("last", hash: "22")]]
+        let stopped = try BodyHashes.wanted([halves, [[line("x", hash: "33")]]]) { vault, visit in
+            vaultsAsked += 1
+            for batch in vault {
+                batches += 1
+                try visit(batch)
+            }
+        }
+        #expect(stopped.isEmpty && batches == 2 && vaultsAsked == 1)
+        // An error of the reader is not swallowed.
+        #expect(throws: OperatorError.self) {
+            try BodyHashes.wanted([vaults[0]]) { _, _ in throw OperatorError.failed("cursor broke") }
+        }
     }
 }

@@ -104,6 +104,19 @@ import Vaulthalla
         #expect(FileManager.default.contents(atPath: "\(a.root)/lab/manifest.tsv") == FileManager.default.contents(atPath: "\(b.root)/lab/manifest.tsv"))
     }
 
+    @Test func filesPerVaultReplacesTheProfilesCount() throws {
+        let host = try LabHarness.Host(profile: "tiny", seed: 4, arguments: ["--files-per-vault", "40"])
+        defer { host.close() }
+        #expect(host.createResult.status == 0, "\(host.createResult.stderrText)")
+        // Tiny has two local vaults and an S3 vault of 12 files each (about 50 files in all with its special ones).
+        let files = try #require(try host.json(host.createResult)["files"] as? Int)
+        #expect(files >= 3 * 40)
+        #expect(try host.check().result.status == 0)
+        let refused = try LabHarness.lab(["create", "--root", "/tmp/vhlab-none-\(UUID().uuidString)", "--files-per-vault", "0"])
+        // A usage error, as for any bad flag of the lab (ArgumentParser's EX_USAGE).
+        #expect(refused.status == 64 && refused.stderrText.contains("--files-per-vault must be at least 1"))
+    }
+
     @Test func createRefusesANonEmptyFolderAndAnExistingDatabase() throws {
         let host = try LabHarness.Host(profile: "tiny", seed: 3)
         defer { host.close() }

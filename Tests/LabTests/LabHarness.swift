@@ -36,13 +36,13 @@ enum LabHarness {
         let database: String
         let createResult: Subprocess.Result
 
-        init(profile: String, seed: Int) throws {
+        init(profile: String, seed: Int, arguments: [String] = []) throws {
             try LabHarness.requireServices()
             let tag = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10).lowercased()
             root = "/tmp/vhlab-\(tag)"
             database = "vhlab_\(tag)"
             createResult = try LabHarness.lab(["create", "--root", root, "--profile", profile, "--seed", String(seed),
-                                               "--database", database, "--json"])
+                                               "--database", database, "--json"] + arguments)
         }
 
         var vh: String { "\(root)/bin/vh" }

@@ -34,6 +34,27 @@ import Testing
         #expect(try await repository.tree(result.tree).nodes.map(\.name) == ["keep.txt"])
     }
 
+    @Test("the writer reads its trees for indexing without filling the cache; other reads still cache")
+    func writerTreesBypassTheCache() async throws {
+        let scratch = Scratch()
+        scratch.write("src/a/one.txt", Data("1".utf8))
+        scratch.write("src/b/two.txt", Data("2".utf8))
+        let repository = try await Fixture.repository(scratch.sub("repo"))
+        let writer = try await repository.beginSet()
+        let result = try await writer.storeDirectory(at: "\(scratch.path)/src")
+        try await writer.flush() // the trees now come from the backend, not the open pack
+        let root = try await writer.tree(result.tree)
+        #expect(root.nodes.map(\.name) == ["a", "b"])
+        #expect(repository.cache[result.tree] == nil)
+        let sub = try #require(root.nodes[0].subtree)
+        #expect(try await writer.tree(sub).nodes.map(\.name) == ["one.txt"])
+        #expect(repository.cache[sub] == nil)
+        // An ordinary read caches, and an uncached read of a cached blob is served from the cache.
+        #expect(try await repository.tree(result.tree) == root)
+        #expect(repository.cache[result.tree] != nil)
+        #expect(try await repository.tree(result.tree, caching: false) == root)
+    }
+
     @Test("progress is reported while files are read")
     func progress() async throws {
         let scratch = Scratch()

@@ -66,6 +66,12 @@ import Testing
             #expect(try db.resolve(vaultID: 2, logicalPath: "/Überweisungen 2026/q3/it's q3.xlsx") == nil)
 
             #expect(try db.files(vaultID: 1) == [entry])
+            // The same through a cursor, inside a transaction.
+            try c.execute("BEGIN")
+            var batched: [VaulthallaDatabase.FileEntry] = []
+            try db.files(vaultID: 1, batch: 1) { batched += $0 }
+            try c.execute("ROLLBACK")
+            #expect(batched == [entry])
             let goneFiles = try db.files(vaultID: 2)
             #expect(goneFiles.map(\.backingPath) == ["\(gone)/\(goneFile)"])
             #expect(goneFiles.first?.keyVersion == nil)

@@ -132,6 +132,69 @@ struct ScratchDatabase: SuiteTrait, TestScoping {
         try db.execute("") // an empty script is no error
     }
 
+    @Test("a cursor hands over every row in order, a batch at a time, whatever the batch size")
+    func cursorBatches() throws {
+        let db = try connect(table: "many")
+        try db.query("INSERT INTO many (id, name) SELECT n, CASE WHEN n % 5 = 0 THEN NULL ELSE 'row ' || n END FROM generate_series(1, 23) n")
+        let sql = "SELECT id, name FROM many WHERE id <= $1 ORDER BY id"
+        let whole = try db.query(sql, ["21"])
+        try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        // Batches smaller than, equal to, dividing and larger than the 21 rows; each batch is a full result.
+        for size in [1, 2, 7, 20, 21, 22, 1000] {
+            var rows: [[String?]] = [], sizes: [Int] = []
+            try db.forEachBatch(sql, ["21"], batch: size) { batch in
+                #expect(batch.columns == ["id", "name"])
+                rows += batch.rows
+                sizes.append(batch.count)
+            }
+            #expect(rows == whole.rows, "batch \(size)")
+            #expect(sizes.allSatisfy { $0 <= size } && sizes.dropLast().allSatisfy { $0 == size }, "batch \(size): \(sizes)")
+        }
+        // No rows: no batch.
+        var called = false
+        try db.forEachBatch(sql, ["0"], batch: 5) { _ in called = true }
+        #expect(!called)
+        // The cursor reads the transaction's snapshot, not rows committed after it began.
+        let other = try PGConnection(conninfo: try Self.conninfo(dbname: try #require(ScratchDatabase.name)))
+        try other.query("DELETE FROM many WHERE id = 3")
+        var seen = 0
+        try db.forEachBatch(sql, ["21"], batch: 4) { seen += $0.count }
+        #expect(seen == 21)
+        try db.execute("ROLLBACK")
+    }
+
+    @Test("a cursor needs a transaction, is closed when its reader throws, and passes server errors on")
+    func cursorFailures() throws {
+        let db = try connect(table: "cursed")
+        try db.query("INSERT INTO cursed (id) SELECT generate_series(1, 10)")
+        let outside = #expect(throws: OperatorError.self) { try db.forEachBatch("SELECT id FROM cursed", batch: 3) { _ in } }
+        #expect(outside?.problem.contains("needs an open transaction") == true)
+
+        try db.execute("BEGIN")
+        struct Stop: Error {}
+        var batches = 0
+        #expect(throws: Stop.self) {
+            try db.forEachBatch("SELECT id FROM cursed ORDER BY id", batch: 3) { _ in
+                batches += 1
+                if batches == 2 { throw Stop() }
+            }
+        }
+        #expect(batches == 2)
+        // The cursor was closed and the transaction is still usable.
+        #expect(try db.query("SELECT count(*) AS n FROM pg_cursors WHERE name LIKE 'valkyrie_cursor_%'")[0, "n"] == "0")
+        var ids: [String?] = []
+        try db.forEachBatch("SELECT id FROM cursed ORDER BY id", batch: 4) { ids += $0.rows.map { $0[0] } }
+        #expect(ids == (1...10).map { String($0) })
+
+        // A server error surfaces as the query's error; the aborted transaction is the caller's to end.
+        let failed = #expect(throws: OperatorError.self) {
+            try db.forEachBatch("SELECT 1 / (id - 5) AS x FROM cursed ORDER BY id", batch: 2) { _ in }
+        }
+        #expect(failed?.problem.contains("division by zero") == true)
+        try db.execute("ROLLBACK")
+        #expect(try db.query("SELECT 3 AS three")[0, "three"] == "3")
+    }
+
     @Test func copyIsRefusedAndTheConnectionSurvives() throws {
         let db = try connect(table: "copies")
         #expect(throws: OperatorError.self) { try db.execute("COPY copies FROM STDIN") }

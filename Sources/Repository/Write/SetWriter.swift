@@ -91,7 +91,8 @@ public final class SetWriter: Sendable {
     }
 
     /// A tree stored by this session or already in the repository. Trees whose pack has not landed are read
-    /// from memory, so indexing an item needs no pack of its own written first.
+    /// from memory, so indexing an item needs no pack of its own written first. Indexing reads each tree once, so
+    /// trees read from the backend are not cached: a million files' trees would fill the cache for nothing.
     public func tree(_ id: BlobID) async throws -> Tree {
         let open: (stored: Data, entry: PackEntry)? = state.withLock { state in
             for pack in [state.treePack] + state.landing {
@@ -102,7 +103,7 @@ public final class SetWriter: Sendable {
             }
             return nil
         }
-        guard let open else { return try await repository.tree(id) }
+        guard let open else { return try await repository.tree(id, caching: false) }
         let plain = try BlobCompression.unpack(try repository.key.open(open.stored, associatedData: open.entry.associatedData),
                                                compressed: open.entry.compressed, rawLength: Int(open.entry.rawLength))
         return try JSONFormat.decoder().decode(Tree.self, from: plain)

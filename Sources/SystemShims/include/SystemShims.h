@@ -1,4 +1,4 @@
-// glibc functions that Swift's Glibc module hides behind _GNU_SOURCE, for Support's process spawning.
+// glibc functions that Swift's Glibc module hides behind _GNU_SOURCE (process spawning) or leaves out (malloc tuning), for Support.
 #ifndef VALKYRIE_SYSTEM_SHIMS_H
 #define VALKYRIE_SYSTEM_SHIMS_H
 
@@ -12,5 +12,11 @@ int valkyrie_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *pat
 
 /// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from `lowest` up.
 int valkyrie_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest);
+
+/// mallopt(M_ARENA_MAX, arenas) and mallopt(M_MMAP_THRESHOLD, bytes); returns 1 when both took.
+int valkyrie_malloc_limit(int arenas, int mmap_threshold);
+
+/// malloc_trim(0): gives the free pages of every malloc arena back to the kernel; returns 1 if any were.
+int valkyrie_malloc_trim(void);
 
 #endif
