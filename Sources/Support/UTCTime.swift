@@ -51,6 +51,9 @@ public enum UTCTime {
 
     /// Parses what `string` writes, and also plain `...Z` / `+00:00` ISO 8601 forms with or without fractions.
     public static func parse(_ text: String) -> Date? {
+        // What `string` writes needs no formatter (the first one loads ICU's calendars: milliseconds of a short
+        // command); dates before 1600, which the formatter reads in the Julian calendar, still go through it.
+        if let date = parseWritten(text), date.timeIntervalSince1970 >= seventeenthCentury { return date }
         let withFraction = ISO8601DateFormatter()
         withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = withFraction.date(from: text) {
@@ -66,6 +69,36 @@ public enum UTCTime {
         let plain = ISO8601DateFormatter()
         plain.formatOptions = [.withInternetDateTime]
         return plain.date(from: text)
+    }
+
+    /// 1600-01-01T00:00:00Z
+    private static let seventeenthCentury: Double = -11_676_096_000
+
+    /// Exactly `string`'s form, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (proleptic Gregorian, as `gmtime_r` writes it), read
+    /// without a formatter; nil for any other text.
+    public static func parseWritten(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        func number(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for i in from..<from + count {
+                guard b[i] >= 48, b[i] <= 57 else { return nil }
+                value = value * 10 + Int(b[i] - 48)
+            }
+            return value
+        }
+        guard b.count == 27, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58, b[19] == 46, b[26] == 90,
+              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+              let minute = number(14, 2), let second = number(17, 2), let micros = number(20, 6)
+        else { return nil }
+        // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        let seconds = days * 86400 + hour * 3600 + minute * 60 + second
+        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
     }
 
     /// `20261129T001107Z`, for names of sets and files.
