@@ -45,18 +45,19 @@ public final class Repository: Sendable {
 
     /// Opens a repository with the first slot that `unlock` opens, then loads the index. The index files, which
     /// need no key to be listed and read, are read while the key is derived (a passphrase slot's argon2id is most
-    /// of opening).
+    /// of opening); only once the slots are read, so that the derivation starts as early as before.
     public static func open(backend: any Backend, unlock: [Unlock], cacheBytes: Int = 64 << 20) async throws -> Repository {
         guard try await backend.size("config") != nil else {
             throw OperatorError.badInput("\(backend.location) is not a Valkyrie repository (no config)",
                                          remedy: "check --repo, or create one with `valkyrie init`")
         }
+        let sealed = try await backend.get("config")
+        let slots = try await KeyRing.slots(backend: backend)
         let indexFiles = Task { try await readIndexFiles(backend, skipping: []) }
         let key: MasterKey, config: RepositoryConfig
         do {
-            let sealed = try await backend.get("config")
             let configAD = Data("valkyrie config v1".utf8)
-            key = try await KeyRing.openMasterKey(backend: backend, unlock: unlock) { key in
+            key = try KeyRing.openMasterKey(slots: slots, location: backend.location, unlock: unlock) { key in
                 (try? key.open(sealed, associatedData: configAD)) != nil
             }
             let plain = try key.open(sealed, associatedData: configAD)
