@@ -41,15 +41,6 @@ public final class GPGContext {
     /// gpgme must be told its version requirement once before the first context.
     private static let libraryVersion: String? = gpgme_check_version(nil).map { String(cString: $0) }
 
-    /// Runs gpgme's one-time probe of the engines now (it starts gpgconf, gpg and gpgsm to learn their paths and
-    /// versions, once per process, in the first context): a command that will decrypt soon calls this on a
-    /// thread of its own while it does other work, so its first context starts at once.
-    public static func prepareEngines() {
-        guard libraryVersion != nil else { return }
-        var info: gpgme_engine_info_t?
-        _ = gpgme_get_engine_info(&info)
-    }
-
     // MARK: - gpgme data buffers, owned only inside one call
 
     /// Runs `body` with a gpgme data object holding a copy of `input`.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GPG
 import Restore
 import Support
 
@@ -66,8 +65,6 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let vault, let set, let to {
-            // The key export is decrypted with GPG once the repository is open; gpgme's engine probe goes first, beside it.
-            Thread.detachNewThread { GPGContext.prepareEngines() }
             let source = try await global.openSet(set, repository: repository)
             let keySource: KeySource = keys.map { .file($0, gnupgHome: nil) } ?? .setExport(gnupgHome: nil)
             let summary = try await VaultRestore.run(source, vault: vault, path: target, to: Self.absolute(to), keys: keySource,
