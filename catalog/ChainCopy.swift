@@ -113,8 +113,11 @@ extension Catalog {
     }
 
     /// Records that `repository` holds this catalog's chain up to event `seq`; never moves backwards.
+    ///
+    /// Committed without waiting for the disk: a confirmation a crash loses only makes the next command compare
+    /// the chain with the repository again (it finds the same head and confirms it), whereas every append is synced.
     public func confirm(_ seq: Int64, in repository: String) throws {
-        try write { db in
+        try writeUnsynced { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events WHERE seq = ?", arguments: [seq]),
                   let chain = try String.fetchOne(db, sql: "SELECT uuid FROM events WHERE seq = 1")?.lowercased() else { return }
             try db.execute(sql: """
@@ -123,6 +126,25 @@ extension Catalog {
                     confirmed_at = excluded.confirmed_at
                 WHERE excluded.seq >= repository_heads.seq OR excluded.chain != repository_heads.chain
                 """, arguments: [repository, chain, seq, row["hash"] as Data, CatalogTime.string(CatalogTime.microseconds(Date()))])
+        }
+    }
+
+    /// `write` with this one commit at `synchronous = NORMAL` (in WAL mode: no fsync; the next synced commit or
+    /// checkpoint carries it to disk), for records the next command makes again when a crash loses them.
+    private func writeUnsynced<T>(_ body: (Database) throws -> T) throws -> T {
+        try writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            let outcome = Result { () throws -> T in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+            // Back to FULL whatever happened: every other commit on this connection must reach the disk.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try outcome.get()
         }
     }
 

@@ -111,6 +111,7 @@ enum Migrator {
 }
 
 extension Sequence where Element == UInt8 {
-    /// Lowercase hexadecimal.
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+    /// Lowercase hexadecimal (Support's, which writes the digits directly: `String(format:)` per byte was a
+    /// visible part of opening a catalog, which checks every migration's SHA-256).
+    var hexString: String { Data(self).hexString }
 }

@@ -43,25 +43,35 @@ public final class Repository: Sendable {
         return repository
     }
 
-    /// Opens a repository with the first slot that `unlock` opens, then loads the index.
+    /// Opens a repository with the first slot that `unlock` opens, then loads the index. The index files, which
+    /// need no key to be listed and read, are read while the key is derived (a passphrase slot's argon2id is most
+    /// of opening); only once the slots are read, so that the derivation starts as early as before.
     public static func open(backend: any Backend, unlock: [Unlock], cacheBytes: Int = 64 << 20) async throws -> Repository {
         guard try await backend.size("config") != nil else {
             throw OperatorError.badInput("\(backend.location) is not a Valkyrie repository (no config)",
                                          remedy: "check --repo, or create one with `valkyrie init`")
         }
         let sealed = try await backend.get("config")
-        let configAD = Data("valkyrie config v1".utf8)
-        let key = try await KeyRing.openMasterKey(backend: backend, unlock: unlock) { key in
-            (try? key.open(sealed, associatedData: configAD)) != nil
-        }
-        let plain = try key.open(sealed, associatedData: configAD)
-        let config = try JSONFormat.decoder().decode(RepositoryConfig.self, from: plain)
-        guard config.version == 1 else {
-            throw OperatorError.failed("\(backend.location): repository format version \(config.version) is not supported",
-                                       remedy: "use a newer Valkyrie")
+        let slots = try await KeyRing.slots(backend: backend)
+        let indexFiles = Task { try await readIndexFiles(backend, skipping: []) }
+        let key: MasterKey, config: RepositoryConfig
+        do {
+            let configAD = Data("valkyrie config v1".utf8)
+            key = try KeyRing.openMasterKey(slots: slots, location: backend.location, unlock: unlock) { key in
+                (try? key.open(sealed, associatedData: configAD)) != nil
+            }
+            let plain = try key.open(sealed, associatedData: configAD)
+            config = try JSONFormat.decoder().decode(RepositoryConfig.self, from: plain)
+            guard config.version == 1 else {
+                throw OperatorError.failed("\(backend.location): repository format version \(config.version) is not supported",
+                                           remedy: "use a newer Valkyrie")
+            }
+        } catch {
+            indexFiles.cancel()
+            throw error
         }
         let repository = Repository(backend: backend, key: key, config: config, cacheBytes: cacheBytes)
-        try await repository.refreshIndex()
+        repository.load(try await indexFiles.value)
         return repository
     }
 
@@ -69,18 +79,25 @@ public final class Repository: Sendable {
     /// skipped: its packs then count as unindexed, so the next writer re-indexes them from their headers, and
     /// verify reports it.
     public func refreshIndex() async throws {
-        let names = try await backend.list(prefix: "index/").map(\.name)
-        let new = loadedIndexFiles.withLock { loaded in names.filter { !loaded.contains($0) } }
-        for name in new {
-            do {
-                let packs = try IndexFile.decode(try await loadObject(name, kind: "index", compressed: true))
-                index.withLock { index in for pack in packs { index.add(pack: pack.id, entries: pack.entries) } }
-                _ = loadedIndexFiles.withLock { $0.insert(name) }
-            } catch let error as BackendError {
-                throw error
-            } catch {
-                continue
-            }
+        load(try await Self.readIndexFiles(backend, skipping: indexFiles))
+    }
+
+    /// The index files not in `loaded`, as stored (read, not yet checked or decrypted).
+    private static func readIndexFiles(_ backend: any Backend, skipping loaded: Set<String>) async throws -> [(name: String, sealed: Data)] {
+        var files: [(name: String, sealed: Data)] = []
+        for name in try await backend.list(prefix: "index/").map(\.name) where !loaded.contains(name) {
+            try Task.checkCancellation()
+            files.append((name, try await backend.get(name)))
+        }
+        return files
+    }
+
+    /// Adds read index files to the index, each checked against its name and decrypted; damaged ones are skipped.
+    private func load(_ files: [(name: String, sealed: Data)]) {
+        for file in files where !indexFiles.contains(file.name) {
+            guard let packs = try? IndexFile.decode(openObject(file.sealed, name: file.name, kind: "index", compressed: true)) else { continue }
+            index.withLock { index in for pack in packs { index.add(pack: pack.id, entries: pack.entries) } }
+            _ = loadedIndexFiles.withLock { $0.insert(file.name) }
         }
     }
 
@@ -133,7 +150,11 @@ public final class Repository: Sendable {
 
     /// Reads an object, checks it against its name and decrypts it.
     func loadObject(_ name: String, kind: String, compressed: Bool = false) async throws -> Data {
-        let sealed = try await backend.get(name)
+        try openObject(try await backend.get(name), name: name, kind: kind, compressed: compressed)
+    }
+
+    /// Checks an object read from `name` against that name and decrypts it.
+    func openObject(_ sealed: Data, name: String, kind: String, compressed: Bool = false) throws -> Data {
         let expected = name.split(separator: "/").last.map(String.init) ?? ""
         guard BlobID.sha256(sealed).hex == expected,
               let plain = try? key.open(sealed, associatedData: Data("valkyrie \(kind) v1".utf8)) else {

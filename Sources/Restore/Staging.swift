@@ -1,4 +1,5 @@
 import Foundation
+import POSIX
 import Support
 
 /// Where a restore writes first: a hidden folder inside the destination, so nothing appears under its real
@@ -26,7 +27,7 @@ struct Staging {
 
     /// Refuses a target that exists, unless the operator asked to overwrite it.
     static func checkFree(_ target: String, overwrite: Bool) throws {
-        if !overwrite, (try? FileManager.default.attributesOfItem(atPath: target)) != nil {
+        if !overwrite, exists(target) {
             throw OperatorError.badInput("target \(target) exists", remedy: "restore elsewhere with --to, or pass --overwrite")
         }
     }
@@ -42,7 +43,7 @@ struct Staging {
     func place(_ relative: String, overwrite: Bool) throws {
         let target = "\(destination)/\(relative)"
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if (try? FileManager.default.attributesOfItem(atPath: target)) != nil {
+        if Self.exists(target) {
             guard overwrite else {
                 throw OperatorError.badInput("target \(target) exists", remedy: "restore elsewhere with --to, or pass --overwrite")
             }
@@ -54,6 +55,11 @@ struct Staging {
             throw OperatorError.failed("cannot move the restored \(relative) into \(destination) (\(Self.reason(error)))",
                                        remedy: "check the destination's permissions")
         }
+    }
+
+    /// Whether anything (a dangling symlink too) is at `path`.
+    static func exists(_ path: String) -> Bool {
+        (try? POSIX.lstat(path)) != nil
     }
 
     func discard() {

@@ -51,6 +51,9 @@ public enum UTCTime {
 
     /// Parses what `string` writes, and also plain `...Z` / `+00:00` ISO 8601 forms with or without fractions.
     public static func parse(_ text: String) -> Date? {
+        // What `string` writes needs no formatter (the first one loads ICU's calendars: milliseconds of a short
+        // command); dates before 1600, which the formatter reads in the Julian calendar, still go through it.
+        if let date = parseWritten(text), date.timeIntervalSince1970 >= seventeenthCentury { return date }
         let withFraction = ISO8601DateFormatter()
         withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = withFraction.date(from: text) {
@@ -66,6 +69,54 @@ public enum UTCTime {
         let plain = ISO8601DateFormatter()
         plain.formatOptions = [.withInternetDateTime]
         return plain.date(from: text)
+    }
+
+    /// 1600-01-01T00:00:00Z
+    private static let seventeenthCentury: Double = -11_676_096_000
+
+    /// The seven numbers of a written time in order, each ended by its separator: - - T : : . Z
+    private static let writtenSeparators: [UInt8] = [45, 45, 84, 58, 58, 46, 90], writtenWidths = [4, 2, 2, 2, 2, 2, 6]
+
+    /// Exactly `string`'s form, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (proleptic Gregorian, as `gmtime_r` writes it), read
+    /// without a formatter; nil for any other text.
+    public static func parseWritten(_ text: String) -> Date? {
+        var numbers = (0, 0, 0, 0, 0, 0, 0)
+        var field = 0, value = 0, width = 0
+        let bytes = text.utf8.span  // indexing a span is about twice as fast as iterating the UTF-8 view
+        for i in bytes.indices {
+            let byte = bytes[i]
+            guard field < 7 else { return nil }
+            if byte >= 48, byte <= 57 {
+                guard width < 6 else { return nil }
+                value = value * 10 + Int(byte - 48)
+                width += 1
+                continue
+            }
+            guard byte == writtenSeparators[field], width == writtenWidths[field] else { return nil }
+            switch field {
+            case 0: numbers.0 = value
+            case 1: numbers.1 = value
+            case 2: numbers.2 = value
+            case 3: numbers.3 = value
+            case 4: numbers.4 = value
+            case 5: numbers.5 = value
+            default: numbers.6 = value
+            }
+            field += 1
+            value = 0
+            width = 0
+        }
+        guard field == 7 else { return nil }
+        let (year, month, day, hour, minute, second, micros) = numbers
+        // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        let seconds = days * 86400 + hour * 3600 + minute * 60 + second
+        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
     }
 
     /// `20261129T001107Z`, for names of sets and files.

@@ -112,7 +112,6 @@ struct Configuration: Decodable, Sendable {
 extension GlobalOptions {
     /// The configuration: `--config` or `$VALKYRIE_CONFIG` must exist; the system default may be absent.
     func loadConfiguration() throws -> Configuration {
-        let explicit = config != nil || ProcessInfo.processInfo.environment["VALKYRIE_CONFIG"] != nil
-        return try Configuration.load(path: configPath, required: explicit)
+        try ConfigurationCache.load(path: configPath, required: Self.configIsExplicit(flag: config))
     }
 }

@@ -19,7 +19,14 @@ struct GlobalOptions: ParsableArguments {
     var output: Output { Output(json: json) }
 
     /// The configuration file path: `--config`, then `$VALKYRIE_CONFIG`, then the system default.
-    var configPath: String {
-        config ?? ProcessInfo.processInfo.environment["VALKYRIE_CONFIG"] ?? "/etc/valkyrie/valkyrie.yaml"
+    var configPath: String { Self.configPath(flag: config) }
+
+    static func configPath(flag: String?) -> String {
+        flag ?? ProcessInfo.processInfo.environment["VALKYRIE_CONFIG"] ?? "/etc/valkyrie/valkyrie.yaml"
+    }
+
+    /// A file the operator named (`--config`, `$VALKYRIE_CONFIG`) must exist; the system default may be absent.
+    static func configIsExplicit(flag: String?) -> Bool {
+        flag != nil || ProcessInfo.processInfo.environment["VALKYRIE_CONFIG"] != nil
     }
 }

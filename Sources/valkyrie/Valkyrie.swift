@@ -9,6 +9,7 @@ enum Main {
     static func main() async {
         ProcessMemory.limit()
         let output = Output(json: CommandLine.arguments.contains("--json"))
+        ConfigurationCache.prefetch(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try Valkyrie.parseAsRoot(VerifyCommand.expandBareReadData(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {

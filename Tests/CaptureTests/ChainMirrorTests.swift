@@ -79,6 +79,33 @@ import Testing
         }
     }
 
+    /// The confirmation after the head is committed without an fsync. A crash may lose it (never the synced
+    /// appends): the catalog as such a crash leaves it sees its chain pending, finds the repository's head equal
+    /// to its own event, uploads nothing and confirms again; the writer is back at `synchronous = FULL`.
+    @Test func aConfirmationLostInACrashIsMadeAgainByTheNextUpload() async throws {
+        let place = try await Place()
+        try place.append(10)
+        try await ChainMirror.upload(place.catalog, to: place.repository)
+        try place.append(5)
+        let crashed = place.path + "/crashed.db"
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: "\(place.path)/catalog.db\(suffix)") {
+            try FileManager.default.copyItem(atPath: "\(place.path)/catalog.db\(suffix)", toPath: crashed + suffix)
+        }
+        #expect(try await ChainMirror.upload(place.catalog, to: place.repository)?.uploaded == 5)
+        #expect(try place.catalog.settings().synchronous == 2)
+        #expect(try place.catalog.confirmedHead(in: place.repository.config.id)?.seq == 15)
+
+        let after = try Catalog.open(at: crashed, mode: .existing, origin: EventOrigin(host: "vh1", uid: 0, user: "root"))
+        #expect(try after.confirmedHead(in: place.repository.config.id)?.seq == 10)
+        #expect(try ChainMirror.isPending(after, repository: place.repository))
+        #expect(try await ChainMirror.compare(after, with: place.repository).state == .same)
+        let again = try await ChainMirror.upload(after, to: place.repository)
+        #expect(again?.uploaded == 0 && again?.head == 15)
+        #expect(try after.confirmedHead(in: place.repository.config.id)?.seq == 15)
+        #expect(!(try ChainMirror.isPending(after, repository: place.repository)))
+        #expect(try after.settings().synchronous == 2)
+    }
+
     @Test func aHeadBehindTheConfirmedOneIsARollbackAndUploadIsRefused() async throws {
         let place = try await Place()
         try place.append(4)

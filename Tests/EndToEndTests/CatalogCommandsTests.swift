@@ -144,6 +144,33 @@ import Testing
         }
     }
 
+    /// The configuration is read once per process, starting while the arguments are parsed: the file `--config`
+    /// names (either spelling) still wins, and a missing or broken named file still stops the command (exit 2).
+    @Test func namedConfigurationWinsAndItsErrorsStillStopTheCommand() throws {
+        try withDirectory { dir in
+            var configs: [String: String] = [:]
+            for source in ["flag", "env"] {
+                let path = dir + "/\(source).db"
+                _ = try completedSet(try Catalog.open(at: path, mode: .create), host: source, minutes: 0)
+                configs[source] = dir + "/\(source).yaml"
+                try Data("catalog: \(path)\n".utf8).write(to: URL(fileURLWithPath: configs[source]!))
+            }
+            let environment = ["VALKYRIE_CONFIG": configs["env"]!]
+            for arguments in [["--config", configs["flag"]!], ["--config=\(configs["flag"]!)"], []] {
+                let result = try valkyrie(["sets", "--json"] + arguments, environment: environment)
+                #expect(result.status == 0, "\(arguments): \(result.stderrText)")
+                let sets = try JSONFormat.decoder().decode([String: [SetRecord]].self, from: result.stdout)["sets"]
+                #expect(sets?.first?.host == (arguments.isEmpty ? "env" : "flag"), "\(arguments)")
+            }
+            let missing = try valkyrie(["sets", "--config", dir + "/none.yaml"], environment: environment)
+            #expect(missing.status == 2 && missing.stderrText.contains("none.yaml") && missing.stderrText.contains("does not exist"))
+            let broken = dir + "/broken.yaml"
+            try Data("catalog: [1, 2]\n".utf8).write(to: URL(fileURLWithPath: broken))
+            let invalid = try valkyrie(["sets", "--config", broken])
+            #expect(invalid.status == 2 && invalid.stderrText.contains("broken.yaml") && invalid.stderrText.contains("not valid"))
+        }
+    }
+
     @Test func badCatalogFilesAreRefusedUntouched() throws {
         try withDirectory { dir in
             func filled(_ name: String) throws -> String {

@@ -47,6 +47,29 @@ import Testing
         #expect(UTCTime.compact(Date(timeIntervalSince1970: 0)) == "19700101T000000Z")
     }
 
+    /// What `string` writes reads back without a formatter to the value ISO8601DateFormatter plus the written
+    /// microseconds give (the path `parse` took for it before), for every date from 1600 on.
+    @Test func writtenFormParsesLikeTheFormatter() throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for date in Self.dates where date != .distantPast && date != .distantFuture {
+            let text = UTCTime.string(date)
+            let fast = try #require(UTCTime.parseWritten(text), "\(text)")
+            #expect(UTCTime.string(fast) == text)
+            guard fast.timeIntervalSince1970 >= -11_676_096_000, let slow = formatter.date(from: text) else { continue }
+            let digits = String(text.dropFirst(20).prefix(6))
+            let micros = try #require(Double("0." + digits))
+            #expect(fast == Date(timeIntervalSince1970: slow.timeIntervalSince1970.rounded(.down) + micros), "\(text)")
+            #expect(UTCTime.parse(text) == fast)
+        }
+        for other in ["2026-11-29T00:00:00Z", "2026-11-29T00:00:00.123Z", "2026-11-29T00:00:00.123456+00:00",
+                      "2026-11-29X00:00:00.123456Z", "2026-1a-29T00:00:00.123456Z", ""] {
+            #expect(UTCTime.parseWritten(other) == nil, "\(other)")
+        }
+        let offset = try #require(UTCTime.parse("2026-11-29T00:00:00.123456+00:00"))
+        #expect(abs(offset.timeIntervalSince1970 - 1_795_910_400.123456) < 0.000001)
+    }
+
     @Test func parsesPlainISO() {
         #expect(UTCTime.parse("2026-11-29T00:00:00Z") == Date(timeIntervalSince1970: 1_795_910_400))
         #expect(UTCTime.parse("yesterday") == nil)

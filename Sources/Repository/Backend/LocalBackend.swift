@@ -1,4 +1,5 @@
 import Foundation
+import POSIX
 import Support
 
 /// A repository in a local folder. Objects are written to a temp file beside their final name, fsynced and
@@ -83,29 +84,30 @@ public struct LocalBackend: Backend {
     }
 
     public func size(_ name: String) async throws -> Int? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url(name).path) else { return nil }
-        return (attributes[.size] as? NSNumber)?.intValue
+        guard let status = try? POSIX.lstat(url(name).path) else { return nil }
+        return Int(status.size)
     }
 
     public func list(prefix: String) async throws -> [BackendObject] {
-        // Walk only the folder the prefix names (`data/`, `index/`, ...), not the whole repository.
+        // Walk only the folder the prefix names (`data/`, `index/`, ...), not the whole repository. lstat, not
+        // FileManager's attributes, which look each file's owner up in /etc/passwd and /etc/group.
         let folder = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
-        let start = url(folder)
-        guard let walker = FileManager.default.enumerator(at: start, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey, .contentModificationDateKey]) else {
-            return []
-        }
         var objects: [BackendObject] = []
-        let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
-        for case let file as URL in walker {
-            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey, .contentModificationDateKey])
-            guard values?.isRegularFile == true, !file.lastPathComponent.hasPrefix(Self.tempPrefix) else { continue }
-            let path = file.standardizedFileURL.path
-            guard path.hasPrefix(rootPath) else { continue }
-            let name = String(path.dropFirst(rootPath.count))
-            if name.hasPrefix(prefix) { objects.append(BackendObject(name: name, size: values?.fileSize ?? 0,
-                                                                         modified: values?.contentModificationDate)) }
+        var pending = [folder]
+        while let relative = pending.popLast() {
+            let path = relative.isEmpty ? root.path : url(relative).path
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
+            for entry in names where !entry.hasPrefix(Self.tempPrefix) {
+                let name = relative.isEmpty ? entry : "\(relative)/\(entry)"
+                guard let status = try? POSIX.lstat("\(path)/\(entry)") else { continue }  // removed meanwhile
+                if status.kind == .dir {
+                    pending.append(name)
+                } else if status.kind == .file, name.hasPrefix(prefix) {
+                    objects.append(BackendObject(name: name, size: Int(status.size), modified: status.mtime.date))
+                }
+            }
         }
-        return objects
+        return objects.sorted { $0.name < $1.name }
     }
 
     public func delete(_ name: String) async throws {

@@ -9,9 +9,18 @@ public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConve
 
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
-        var words = [UInt64](repeating: 0, count: 4)
-        for (i, byte) in bytes.enumerated() { words[i / 8] = words[i / 8] << 8 | UInt64(byte) }
-        (a, b, c, d) = (words[0], words[1], words[2], words[3])
+        self.init(Array(bytes), at: 0)
+    }
+
+    /// The id held in `bytes[start..<start + 32]` (index files and pack headers hold ids as raw bytes): read
+    /// straight from the array, since opening a repository reads one per blob it holds.
+    init(_ bytes: [UInt8], at start: Int) {
+        func word(_ from: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for i in from..<from + 8 { value = value << 8 | UInt64(bytes[i]) }
+            return value
+        }
+        (a, b, c, d) = (word(start), word(start + 8), word(start + 16), word(start + 24))
     }
 
     public init?(hex: String) {

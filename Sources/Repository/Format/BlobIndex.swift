@@ -62,15 +62,16 @@ enum IndexFile {
         for entry in entries { entry.encode(into: &out) }
     }
 
-    static func decode(_ bytes: Data) throws -> [(id: BlobID, entries: [PackEntry])] {
+    static func decode(_ data: Data) throws -> [(id: BlobID, entries: [PackEntry])] {
+        let bytes = [UInt8](data)
         var packs: [(id: BlobID, entries: [PackEntry])] = []
         var position = 0
         while position < bytes.count {
             guard position + 36 <= bytes.count else { throw FormatError.truncated }
-            let b = bytes.startIndex + position
-            let id = BlobID(bytes: bytes[b..<(b + 32)])!
-            let count = Int(bytes.readLE(at: b + 32) as UInt32)
+            let id = BlobID(bytes, at: position)
+            let count = Int(bytes.readLE(at: position + 32))
             position += 36
+            guard count <= (bytes.count - position) / PackEntry.size else { throw FormatError.truncated }
             var entries: [PackEntry] = []
             entries.reserveCapacity(count)
             for _ in 0..<count {

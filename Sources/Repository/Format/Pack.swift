@@ -35,12 +35,17 @@ struct PackEntry: Sendable, Equatable {
     }
 
     static func decode(_ bytes: Data, at position: Int) throws -> PackEntry {
-        guard position + size <= bytes.count else { throw FormatError.truncated }
-        let b = bytes.startIndex + position
+        try decode([UInt8](bytes.dropFirst(position).prefix(size)), at: 0)
+    }
+
+    /// The entry at `b` of an index file's or a pack header's bytes (read as an array: a `Data` subscript per
+    /// byte was most of the time of loading the index).
+    static func decode(_ bytes: [UInt8], at b: Int) throws -> PackEntry {
+        guard b >= 0, b + size <= bytes.count else { throw FormatError.truncated }
         guard let type = BlobType(rawValue: bytes[b]), bytes[b + 1] <= 1 else { throw FormatError.badEntry }
         return PackEntry(type: type, compressed: bytes[b + 1] == 1,
                          storedLength: bytes.readLE(at: b + 2), rawLength: bytes.readLE(at: b + 6),
-                         offset: bytes.readLE(at: b + 10), id: BlobID(bytes: bytes[(b + 14)..<(b + 46)])!)
+                         offset: bytes.readLE(at: b + 10), id: BlobID(bytes, at: b + 14))
     }
 }
 
@@ -78,7 +83,8 @@ enum PackFormat {
     static func entries(sealedHeader: Data, key: MasterKey) throws -> [PackEntry] {
         let header = try key.open(sealedHeader, associatedData: headerAssociatedData)
         guard header.count % PackEntry.size == 0 else { throw FormatError.truncated }
-        return try stride(from: 0, to: header.count, by: PackEntry.size).map { try PackEntry.decode(header, at: $0) }
+        let bytes = [UInt8](header)
+        return try stride(from: 0, to: bytes.count, by: PackEntry.size).map { try PackEntry.decode(bytes, at: $0) }
     }
 
     /// Reads a pack's header from the backend with two ranged reads.
@@ -110,6 +116,12 @@ extension Data {
     }
 
     func readLE(at index: Index) -> UInt32 {
+        UInt32(self[index]) | UInt32(self[index + 1]) << 8 | UInt32(self[index + 2]) << 16 | UInt32(self[index + 3]) << 24
+    }
+}
+
+extension [UInt8] {
+    func readLE(at index: Int) -> UInt32 {
         UInt32(self[index]) | UInt32(self[index + 1]) << 8 | UInt32(self[index + 2]) << 16 | UInt32(self[index + 3]) << 24
     }
 }

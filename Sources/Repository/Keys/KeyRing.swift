@@ -17,14 +17,13 @@ public enum KeyRing {
         return slots.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
     }
 
-    /// The master key from the first slot that one of `unlock` opens. When none does, the error names every
-    /// slot tried (exit 2).
+    /// The master key from the first of `slots` (the repository's at `location`) that one of `unlock` opens. When
+    /// none does, the error names every slot tried (exit 2).
     /// `accepts` checks a key against the repository's config, so that a slot left over from an interrupted
     /// `init` (which holds another key) is passed over.
-    static func openMasterKey(backend: any Backend, unlock: [Unlock], accepts: (MasterKey) -> Bool) async throws -> MasterKey {
-        let slots = try await slots(backend: backend)
+    static func openMasterKey(slots: [KeySlot], location: String, unlock: [Unlock], accepts: (MasterKey) -> Bool) throws -> MasterKey {
         guard !slots.isEmpty else {
-            throw OperatorError.failed("\(backend.location) has no key slots", remedy: "the repository cannot be opened")
+            throw OperatorError.failed("\(location) has no key slots", remedy: "the repository cannot be opened")
         }
         var failures: [OperatorError] = []
         for method in unlock {
@@ -45,7 +44,7 @@ public enum KeyRing {
                                          remedy: failures.first?.remedy)
         }
         let kinds = Set(slots.map(\.kind.rawValue)).sorted().joined(separator: ", ")
-        throw OperatorError.badInput("no credential was given for the slots of \(backend.location) (\(kinds))",
+        throw OperatorError.badInput("no credential was given for the slots of \(location) (\(kinds))",
                                      remedy: "set $VALKYRIE_PASSWORD or --password-file, or use a GPG or TPM slot")
     }
 
