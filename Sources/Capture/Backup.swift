@@ -213,13 +213,16 @@ public final class Backup: Sendable {
             } read: { bodyHashes.read($0) }
             mismatches += coherence.problems
             var bytes = Data()
+            var encoded: [Data] = []
+            encoded.reserveCapacity(lines.count)
             for i in lines.indices {
                 if coherence.hashed[i] { lines[i].hashVerified = true }
-                bytes.append(try encoder.encode(lines[i]))
+                encoded.append(try encoder.encode(lines[i]))
+                bytes.append(encoded[i])
                 bytes.append(UInt8(ascii: "\n"))
             }
             try jsonl.write(contentsOf: bytes)
-            try index.addVaultIndex(lines)
+            try index.addVaultIndex(lines, encoded: encoded)
         }
         try jsonl.seek(toOffset: 0)
         let indexNode = try await writer.storeStream(jsonl, name: "vault-index.jsonl", mode: 0o600, mtime: started)
