@@ -24,6 +24,11 @@ public struct ReadBuffer {
     /// The unconsumed bytes.
     public var unconsumed: ArraySlice<UInt8> { bytes[start..<end] }
 
+    /// Calls `body` with the unconsumed bytes.
+    public func withUnconsumed<R>(_ body: (Span<UInt8>) throws -> R) rethrows -> R {
+        try body(bytes.span.extracting(start..<end))
+    }
+
     /// Marks `count` bytes at `start` as used.
     public mutating func consume(_ count: Int) {
         precondition(count >= 0 && count <= available)

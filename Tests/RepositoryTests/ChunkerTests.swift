@@ -20,6 +20,17 @@ import Testing
         return lengths
     }
 
+    /// Every chunk of `reader`: their lengths and their bytes joined.
+    static func drain(_ reader: ChunkReader) throws -> (lengths: [Int], joined: Data) {
+        var lengths: [Int] = []
+        var joined = Data()
+        while let chunk = try reader.next() {
+            lengths.append(chunk.count)
+            joined.append(chunk)
+        }
+        return (lengths, joined)
+    }
+
     @Test("fixed vector: the gear table and the cut points of 16 MiB of SplitMix64(seed 1) under chunker key 0...31")
     func fixedBoundaries() {
         var generator = SplitMix64(seed: 1)
@@ -82,12 +93,7 @@ import Testing
             try? pipe.fileHandleForWriting.close()
         }
         let reader = ChunkReader(chunker: Self.chunker, handle: pipe.fileHandleForReading)
-        var lengths: [Int] = []
-        var joined = Data()
-        while let chunk = try reader.next() {
-            lengths.append(chunk.count)
-            joined.append(chunk)
-        }
+        let (lengths, joined) = try Self.drain(reader)
         #expect(lengths == Self.cuts(input))
         #expect(joined == Data(input))
         #expect(reader.bytesRead == Int64(input.count))
@@ -112,12 +118,7 @@ import Testing
         defer { try? handle.close() }
         let tap = Tap()
         let reader = ChunkReader(chunker: Self.chunker, handle: handle, observer: tap)
-        var lengths: [Int] = []
-        var joined = Data()
-        while let chunk = try reader.next() {
-            lengths.append(chunk.count)
-            joined.append(chunk)
-        }
+        let (lengths, joined) = try Self.drain(reader)
         #expect(lengths == Self.cuts(input))
         #expect(joined == Data(input))
         #expect(tap.seen.withLock { $0 } == Data(input))
@@ -130,12 +131,7 @@ import Testing
         var generator = SplitMix64(seed: 11)
         let input = generator.bytes(6 << 20)
         let reader = ChunkReader(chunker: Self.chunker, data: Data(input))
-        var lengths: [Int] = []
-        var joined = Data()
-        while let chunk = try reader.next() {
-            lengths.append(chunk.count)
-            joined.append(chunk)
-        }
+        let (lengths, joined) = try Self.drain(reader)
         #expect(lengths == Self.cuts(input))
         #expect(joined == Data(input))
         #expect(reader.bytesRead == Int64(input.count))

@@ -82,7 +82,7 @@ public final class ChunkReader {
     private let observer: (any ReadObserver)?
     private var buffer = ReadBuffer()
     /// In-memory input, and where its next chunk starts.
-    private let memory: [UInt8]
+    private var memory: [UInt8]
     private var memoryStart = 0
     private var readSize = 64 << 10
     private var atEnd = false
@@ -111,7 +111,7 @@ public final class ChunkReader {
         guard handle != nil else { return nextInMemory() }
         try fill()
         if buffer.available == 0 { return nil }
-        let length = chunker.boundary(in: buffer.bytes.span.extracting(buffer.start..<buffer.end))
+        let length = buffer.withUnconsumed { chunker.boundary(in: $0) }
         let chunk = Data(buffer.bytes[buffer.start..<(buffer.start + length)])
         buffer.consume(length)
         return chunk
@@ -119,7 +119,8 @@ public final class ChunkReader {
 
     private func nextInMemory() -> Data? {
         if memoryStart == memory.count { return nil }
-        let length = chunker.boundary(in: memory.span.extracting(memoryStart..<memory.count))
+        let rest = memoryStart..<memory.count
+        let length = chunker.boundary(in: memory.span.extracting(rest))
         defer { memoryStart += length }
         return Data(memory[memoryStart..<(memoryStart + length)])
     }
