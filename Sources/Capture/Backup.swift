@@ -149,11 +149,13 @@ public final class Backup: Sendable {
             try Maintenance(settings.maintenance).stop()
         }
         begin(SetLayout.postgres)
+        // Bodies whose hash the coherence check needs are hashed as the walk reads them. Which ones is asked of the
+        // snapshot's connection while pg_dump (its own connection) runs; nothing else uses that connection meanwhile.
+        async let wantedBodies: Set<PathKey> = settings.verifyContentHashes
+            ? try await onOwnThread { try BodyHashes.wanted(vaults) { try snapshot.vaultIndex(vault: $0, $1) } } : []
         try await record(try await PostgresSource(snapshot: snapshot, writer: writer, children: children, progress: progress).capture())
+        let bodyHashes = BodyHashes(wanted: try await wantedBodies)
         var excluded: [String] = []
-        // Bodies whose hash the coherence check needs are hashed as the walk reads them.
-        let bodyHashes = BodyHashes(wanted: settings.verifyContentHashes
-            ? try BodyHashes.wanted(vaults) { try snapshot.vaultIndex(vault: $0, $1) } : [])
         var trees: [(root: String, path: String, excludes: [String])] = [
             (SetLayout.etc, settings.configDirectory, []), (SetLayout.varLib, settings.dataDirectory, settings.dataExcludes)]
         if hasSwtpm { trees.append((SetLayout.swtpm, settings.swtpmDirectory, [])) }
@@ -173,6 +175,11 @@ public final class Backup: Sendable {
         try await record(exports.exports)
         try await record(exports.keys)
 
+        // What the coherence check takes from the previous set is read while the buckets are fetched (mostly
+        // network waits). A body whose content and expected hash are those the previous set already matched is
+        // not hashed again.
+        async let previousIndexLines: [String: VaultIndexLine] = try await previous?.vaultIndex() ?? [:]
+        async let previousBodyContent: [String: [BlobID]] = try await previous?.bodyContent() ?? [:]
         if !s3Vaults.isEmpty {
             begin(SetLayout.s3)
             guard let access = settings.s3 else {
@@ -190,9 +197,8 @@ public final class Backup: Sendable {
         }
 
         begin(SetLayout.vaultIndex)
-        // A body whose content and expected hash are those the previous set already matched is not hashed again.
-        let previousIndex = try await previous?.vaultIndex() ?? [:]
-        let previousContent = try await previous?.bodyContent() ?? [:]
+        let previousIndex = try await previousIndexLines
+        let previousContent = try await previousBodyContent
         let checker = Coherence(dataDirectory: settings.dataDirectory, verifyHashes: settings.verifyContentHashes)
         // Vault by vault and a batch of lines at a time (fetched through a cursor in the same snapshot), so the
         // index of a million files is never in memory whole: each batch is checked, appended to the JSONL file (a
@@ -211,13 +217,16 @@ public final class Backup: Sendable {
                 } read: { bodyHashes.read($0) }
                 mismatches += coherence.problems
                 var bytes = Data()
+                var encoded: [Data] = []
+                encoded.reserveCapacity(lines.count)
                 for i in lines.indices {
                     if coherence.hashed[i] { lines[i].hashVerified = true }
-                    bytes.append(try encoder.encode(lines[i]))
+                    encoded.append(try encoder.encode(lines[i]))
+                    bytes.append(encoded[i])
                     bytes.append(UInt8(ascii: "\n"))
                 }
                 try jsonl.write(contentsOf: bytes)
-                try index.addVaultIndex(lines)
+                try index.addVaultIndex(lines, encoded: encoded)
             }
         }
         try jsonl.seek(toOffset: 0)

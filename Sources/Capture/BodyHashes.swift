@@ -62,7 +62,7 @@ final class BodyHashes: Sendable {
             self.owner = owner
         }
 
-        func update(_ bytes: Data) {
+        func update(_ bytes: ArraySlice<UInt8>) {
             state.withLock { $0.update(bytes) }
         }
 

@@ -83,18 +83,21 @@ public struct SetIndex: SetContents {
     }
 
     /// Lines of the vault index (all, or one vault's after another's), each file pointing at its body (local
-    /// vaults) or its object (S3 vaults).
-    mutating func addVaultIndex(_ lines: [VaultIndexLine]) throws {
+    /// vaults) or its object (S3 vaults). `encoded`: the lines as `JSONFormat.encoder()` encodes them, when the
+    /// caller has them already (each entry's version is the digest of that encoding).
+    mutating func addVaultIndex(_ lines: [VaultIndexLine], encoded: [Data]? = nil) throws {
+        precondition(encoded == nil || encoded?.count == lines.count)
+        let encoder = JSONFormat.encoder()
         let start = vault?.lowerBound ?? spool.position
         precondition(vault == nil || vault?.upperBound == spool.position, "vault entries are added one after another")
-        for line in lines {
+        for (position, line) in lines.enumerated() {
             let reference = line.vaultType == "s3"
                 ? s3Nodes.reference("\(ExportSource.fileName(line.vault))/\(line.path.dropFirst())") ?? bodies.reference(line.backingPath)
                 : bodies.reference(line.backingPath)
             try Self.write(VaultEntry(vault: line.vault, path: line.path, kind: .file, backingPath: line.backingPath,
                                       size: line.size, iv: line.iv, keyVersion: line.keyVersion,
                                       contentHash: line.contentHash, format: line.format,
-                                      version: Self.digest(try JSONFormat.encoder().encode(line)), node: reference ?? ""), to: spool)
+                                      version: Self.digest(try encoded?[position] ?? encoder.encode(line)), node: reference ?? ""), to: spool)
             var parent = (line.path as NSString).deletingLastPathComponent
             while parent != "/" && !parent.isEmpty && vaultFolders.insert(PathKey("\(line.vault)\u{0}\(parent)")).inserted {
                 try Self.write(VaultEntry(vault: line.vault, path: parent, kind: .directory, backingPath: nil, size: 0, iv: nil,

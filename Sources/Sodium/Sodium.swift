@@ -95,6 +95,10 @@ public final class Blake2b256 {
         data.withUnsafeBytes { update($0) }
     }
 
+    public func update(_ bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
     public func update(_ buffer: UnsafeRawBufferPointer) {
         _ = crypto_generichash_update(state, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(buffer.count))
     }

@@ -78,7 +78,7 @@ import Testing
         struct Tap: ReadObserver {
             let path: String
             let owner: Collector
-            func update(_ bytes: Data) { owner.seen.withLock { $0[path, default: (Data(), nil)].bytes.append(bytes) } }
+            func update(_ bytes: ArraySlice<UInt8>) { owner.seen.withLock { $0[path, default: (Data(), nil)].bytes.append(contentsOf: bytes) } }
             func finish(size: Int64) { owner.seen.withLock { $0[path, default: (Data(), nil)].finished = size } }
         }
     }

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import POSIX
 @testable import Repository
+import Synchronization
 import Testing
 
 @Suite struct ChunkerTests {
@@ -16,6 +18,17 @@ import Testing
             start += length
         }
         return lengths
+    }
+
+    /// Every chunk of `reader`: their lengths and their bytes joined.
+    static func drain(_ reader: ChunkReader) throws -> (lengths: [Int], joined: Data) {
+        var lengths: [Int] = []
+        var joined = Data()
+        while let chunk = try reader.next() {
+            lengths.append(chunk.count)
+            joined.append(chunk)
+        }
+        return (lengths, joined)
     }
 
     @Test("fixed vector: the gear table and the cut points of 16 MiB of SplitMix64(seed 1) under chunker key 0...31")
@@ -80,14 +93,70 @@ import Testing
             try? pipe.fileHandleForWriting.close()
         }
         let reader = ChunkReader(chunker: Self.chunker, handle: pipe.fileHandleForReading)
-        var lengths: [Int] = []
-        var joined = Data()
-        while let chunk = try reader.next() {
-            lengths.append(chunk.count)
-            joined.append(chunk)
-        }
+        let (lengths, joined) = try Self.drain(reader)
         #expect(lengths == Self.cuts(input))
         #expect(joined == Data(input))
         #expect(reader.bytesRead == Int64(input.count))
+    }
+
+    /// Sees the bytes a chunk reader reads, in order.
+    final class Tap: ReadObserver {
+        let seen = Mutex(Data())
+        let finished = Mutex<Int64?>(nil)
+        func update(_ bytes: ArraySlice<UInt8>) { seen.withLock { $0.append(contentsOf: bytes) } }
+        func finish(size: Int64) { finished.withLock { $0 = size } }
+    }
+
+    @Test("the chunk reader cuts files of every size as the chunker does in memory, and its observer sees each byte once",
+          arguments: [0, 1, 64 << 10, (64 << 10) + 1, 300 << 10, 9 << 20])
+    func readerOverFiles(size: Int) throws {
+        let scratch = Scratch()
+        var generator = SplitMix64(seed: UInt64(size) + 7)
+        let input = generator.bytes(size)
+        scratch.write("file", Data(input))
+        let handle = try #require(FileHandle(forReadingAtPath: "\(scratch.path)/file"))
+        defer { try? handle.close() }
+        let tap = Tap()
+        let reader = ChunkReader(chunker: Self.chunker, handle: handle, observer: tap)
+        let (lengths, joined) = try Self.drain(reader)
+        #expect(lengths == Self.cuts(input))
+        #expect(joined == Data(input))
+        #expect(tap.seen.withLock { $0 } == Data(input))
+        #expect(reader.bytesRead == Int64(size))
+        #expect(try reader.next() == nil)
+    }
+
+    @Test("the chunk reader over bytes in memory yields the chunker's cuts")
+    func readerOverMemory() throws {
+        var generator = SplitMix64(seed: 11)
+        let input = generator.bytes(6 << 20)
+        let reader = ChunkReader(chunker: Self.chunker, data: Data(input))
+        let (lengths, joined) = try Self.drain(reader)
+        #expect(lengths == Self.cuts(input))
+        #expect(joined == Data(input))
+        #expect(reader.bytesRead == Int64(input.count))
+        #expect(try ChunkReader(chunker: Self.chunker, data: Data()).next() == nil)
+    }
+
+    @Test("a read buffer keeps unconsumed bytes across reads, makes room by moving them, and reports read errors")
+    func readBuffer() throws {
+        let scratch = Scratch()
+        let input = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        scratch.write("file", Data(input))
+        let handle = try #require(FileHandle(forReadingAtPath: "\(scratch.path)/file"))
+        defer { try? handle.close() }
+        var buffer = ReadBuffer()
+        #expect(try buffer.read(from: handle.fileDescriptor, upTo: 40_000) == 40_000)
+        buffer.consume(30_000)
+        #expect(try buffer.read(from: handle.fileDescriptor, upTo: 40_000) == 40_000)
+        #expect(Array(buffer.unconsumed) == Array(input[30_000..<80_000]))
+        buffer.consume(45_000)
+        #expect(try buffer.read(from: handle.fileDescriptor, upTo: 40_000) == 20_000)
+        #expect(Array(buffer.unconsumed) == Array(input[75_000..<100_000]))
+        #expect(try buffer.read(from: handle.fileDescriptor, upTo: 40_000) == 0)
+        #expect(buffer.available == 25_000)
+
+        var closed = ReadBuffer()
+        #expect(throws: ReadFailure.self) { try closed.read(from: -1, upTo: 16) }
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import POSIX
 
 /// FastCDC content-defined chunking with normalized chunking (level 2) over a keyed Gear hash.
 ///
@@ -71,12 +72,19 @@ public struct Chunker: Sendable {
 }
 
 /// Reads a file, a pipe or bytes in memory and yields their content-defined chunks in order.
+///
+/// A file or pipe is read straight into one reused buffer (`ReadBuffer`), in reads that start small (most files
+/// are) and double while they come back full, up to the chunker's maximum; each chunk is copied out once.
 public final class ChunkReader {
     private let chunker: Chunker
-    /// Up to the given number of bytes, or nil or empty at the end.
-    private let source: (Int) throws -> Data?
-    private var buffer: [UInt8] = []
-    private var start = 0
+    /// The open file or pipe (nil for bytes in memory); kept so its descriptor stays open.
+    private let handle: FileHandle?
+    private let observer: (any ReadObserver)?
+    private var buffer = ReadBuffer()
+    /// In-memory input, and where its next chunk starts.
+    private var memory: [UInt8]
+    private var memoryStart = 0
+    private var readSize = 64 << 10
     private var atEnd = false
     /// Bytes read so far.
     public private(set) var bytesRead: Int64 = 0
@@ -84,45 +92,52 @@ public final class ChunkReader {
     /// `observer` sees every byte read, in order.
     public init(chunker: Chunker, handle: FileHandle, observer: (any ReadObserver)? = nil) {
         self.chunker = chunker
-        self.source = { count in
-            let data = try handle.read(upToCount: count)
-            if let data, let observer { observer.update(data) }
-            return data
-        }
+        self.handle = handle
+        self.observer = observer
+        memory = []
     }
 
     public init(chunker: Chunker, data: Data) {
         self.chunker = chunker
-        var rest = data[...]
-        self.source = { count in
-            defer { rest = rest.dropFirst(count) }
-            return Data(rest.prefix(count))
-        }
+        handle = nil
+        observer = nil
+        memory = [UInt8](data)
+        bytesRead = Int64(data.count)
+        atEnd = true
     }
 
     /// The next chunk, or nil at the end of the input.
     public func next() throws -> Data? {
+        guard handle != nil else { return nextInMemory() }
         try fill()
-        if start == buffer.count { return nil }
-        let length = chunker.boundary(in: buffer.span.extracting(start..<buffer.count))
-        let chunk = Data(buffer[start..<(start + length)])
-        start += length
+        if buffer.available == 0 { return nil }
+        let length = buffer.withUnconsumed { chunker.boundary(in: $0) }
+        let chunk = Data(buffer.bytes[buffer.start..<(buffer.start + length)])
+        buffer.consume(length)
         return chunk
     }
 
+    private func nextInMemory() -> Data? {
+        if memoryStart == memory.count { return nil }
+        let rest = memoryStart..<memory.count
+        let length = chunker.boundary(in: memory.span.extracting(rest))
+        defer { memoryStart += length }
+        return Data(memory[memoryStart..<(memoryStart + length)])
+    }
+
+    /// Reads until a whole maximum-size chunk is buffered or the input ends.
     private func fill() throws {
+        guard let handle else { return }
         let want = chunker.parameters.maximum
-        while !atEnd && buffer.count - start < want {
-            if start > 0 {
-                buffer.removeSubrange(0..<start)
-                start = 0
-            }
-            guard let data = try source(max(want, 8 << 20)), !data.isEmpty else {
+        while !atEnd && buffer.available < want {
+            let count = try buffer.read(from: handle.fileDescriptor, upTo: readSize)
+            if count == 0 {
                 atEnd = true
                 break
             }
-            bytesRead += Int64(data.count)
-            buffer.append(contentsOf: data)
+            bytesRead += Int64(count)
+            observer?.update(buffer.bytes[(buffer.end - count)..<buffer.end])
+            if count == readSize { readSize = min(readSize * 2, want) }
         }
     }
 }

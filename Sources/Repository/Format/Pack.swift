@@ -63,14 +63,20 @@ enum PackFormat {
 
     /// Closes a pack of `blobs` (already sealed, concatenated) described by `entries`.
     static func finish(blobs: Data, entries: [PackEntry], key: MasterKey) throws -> Data {
+        var pack = blobs
+        try close(&pack, entries: entries, key: key)
+        return pack
+    }
+
+    /// Appends the sealed header and the trailer to `blobs` in place (no copy of the blobs when the caller
+    /// holds the only reference).
+    static func close(_ blobs: inout Data, entries: [PackEntry], key: MasterKey) throws {
         var header = Data(capacity: entries.count * PackEntry.size)
         for entry in entries { entry.encode(into: &header) }
         let sealed = try key.seal(header, associatedData: headerAssociatedData)
-        var pack = blobs
-        pack.append(sealed)
-        pack.appendLE(UInt32(sealed.count))
-        pack.append(magic)
-        return pack
+        blobs.append(sealed)
+        blobs.appendLE(UInt32(sealed.count))
+        blobs.append(magic)
     }
 
     /// The length of the sealed header, read from a pack's last 8 bytes.

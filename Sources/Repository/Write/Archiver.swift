@@ -16,7 +16,7 @@ public struct ArchiveProgress: Sendable {
 /// Sees the bytes of one file as the archiver reads them, so a caller can hash a file on the way instead of
 /// reading it a second time.
 public protocol ReadObserver: Sendable {
-    func update(_ bytes: Data)
+    func update(_ bytes: ArraySlice<UInt8>)
     /// The file was read to its end, `size` bytes in all (not called when reading failed).
     func finish(size: Int64)
 }

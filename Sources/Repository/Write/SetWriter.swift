@@ -33,6 +33,7 @@ public final class SetWriter: Sendable {
         var statistics = WriteStatistics()
     }
 
+    /// A pack being filled; once full, closed in place (`PackFormat.close`) and handed to `upload` whole.
     private struct OpenPack {
         var bytes = Data()
         var entries: [PackEntry] = []
@@ -68,19 +69,20 @@ public final class SetWriter: Sendable {
         var entry = PackEntry(type: type, compressed: compressed, storedLength: UInt32(bytes.count + Sealing.overhead),
                               rawLength: UInt32(plaintext.count), offset: 0, id: id)
         let sealed = try key.seal(bytes, associatedData: entry.associatedData)
-        let full: OpenPack? = state.withLock { state in
+        let full: OpenPack? = try state.withLock { state in
             state.statistics.storedBytes += Int64(sealed.count)
-            // Appended in place: a copy of the open pack would copy up to 16 MiB per blob.
-            func add(to pack: inout OpenPack) -> OpenPack? {
+            // Appended in place, into room reserved for a whole pack: a copy of the open pack, or its growth by
+            // reallocation, would copy up to 16 MiB per blob.
+            func add(to pack: inout OpenPack) throws -> OpenPack? {
+                if pack.bytes.isEmpty { pack.bytes.reserveCapacity(packSize + sealed.count + Self.closingRoom) }
                 entry.offset = UInt32(pack.bytes.count)
                 pack.bytes.append(sealed)
                 pack.positions[entry.id] = pack.entries.count
                 pack.entries.append(entry)
                 guard pack.bytes.count >= packSize || pack.entries.count >= Self.packBlobLimit else { return nil }
-                defer { pack = OpenPack() }
-                return pack
+                return try close(&pack)
             }
-            let full = type == .data ? add(to: &state.dataPack) : add(to: &state.treePack)
+            let full = type == .data ? try add(to: &state.dataPack) : try add(to: &state.treePack)
             if let full { state.landing.append(full) }
             return full
         }
@@ -109,11 +111,24 @@ public final class SetWriter: Sendable {
         return try JSONFormat.decoder().decode(Tree.self, from: plain)
     }
 
+    /// Closes `pack` where it lies (the only reference to its bytes) and returns it, leaving an empty pack.
+    private func close(_ pack: inout OpenPack) throws -> OpenPack {
+        var closed = OpenPack()
+        swap(&closed, &pack)
+        try PackFormat.close(&closed.bytes, entries: closed.entries, key: repository.key)
+        return closed
+    }
+
+    /// Room reserved past a full pack's blobs for its sealed header and trailer (a pack of many small blobs,
+    /// whose header is larger, grows once as it closes).
+    private static let closingRoom = 64 << 10
+
     /// Uploads the packs still open and waits for every upload to land.
     public func flush() async throws {
-        let open = state.withLock { state in
-            defer { (state.dataPack, state.treePack) = (OpenPack(), OpenPack()) }
-            let open = [state.dataPack, state.treePack].filter { !$0.entries.isEmpty }
+        let open = try state.withLock { state in
+            var open: [OpenPack] = []
+            if !state.dataPack.entries.isEmpty { open.append(try close(&state.dataPack)) }
+            if !state.treePack.entries.isEmpty { open.append(try close(&state.treePack)) }
             state.landing += open
             return open
         }
@@ -121,8 +136,9 @@ public final class SetWriter: Sendable {
         try await uploads.drain()
     }
 
+    /// Stores a closed pack and indexes its blobs.
     private func upload(_ pack: OpenPack) async throws {
-        let bytes = try PackFormat.finish(blobs: pack.bytes, entries: pack.entries, key: repository.key)
+        let bytes = pack.bytes
         let id = BlobID.sha256(bytes)
         try await repository.backend.put(PackFormat.name(id), bytes)
         repository.index.withLock { $0.add(pack: id, entries: pack.entries) }
