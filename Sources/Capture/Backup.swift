@@ -39,6 +39,7 @@ public final class Backup: Sendable {
 
     /// Runs the backup. A failure is recorded as `backup.failed` (naming the item) and rethrown.
     public func run() async throws -> BackupSummary {
+        ProcessMemory.returnLargeBlocks()
         var started = Date()
         // Set names have a one-second resolution: a second backup in the same second waits for the next.
         if try catalog.set("\(UTCTime.compact(started))_\(settings.hostName)") != nil {

@@ -14,8 +14,8 @@ int valkyrie_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest)
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
 
-int valkyrie_malloc_limit(int arenas, int mmap_threshold) {
-    return mallopt(M_ARENA_MAX, arenas) == 1 && mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1;
-}
+int valkyrie_malloc_arenas(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
+
+int valkyrie_malloc_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
 int valkyrie_malloc_trim(void) { return malloc_trim(0); }

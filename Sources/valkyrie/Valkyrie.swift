@@ -7,7 +7,7 @@ import Support
 @main
 enum Main {
     static func main() async {
-        ProcessMemory.limit()
+        ProcessMemory.limitArenas()
         let output = Output(json: CommandLine.arguments.contains("--json"))
         ConfigurationCache.prefetch(Array(CommandLine.arguments.dropFirst()))
         do {

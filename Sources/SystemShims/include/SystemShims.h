@@ -13,8 +13,11 @@ int valkyrie_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *pat
 /// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from `lowest` up.
 int valkyrie_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest);
 
-/// mallopt(M_ARENA_MAX, arenas) and mallopt(M_MMAP_THRESHOLD, bytes); returns 1 when both took.
-int valkyrie_malloc_limit(int arenas, int mmap_threshold);
+/// mallopt(M_ARENA_MAX, arenas); returns 1 when it took.
+int valkyrie_malloc_arenas(int arenas);
+
+/// mallopt(M_MMAP_THRESHOLD, bytes) (which also stops glibc raising it); returns 1 when it took.
+int valkyrie_malloc_mmap_threshold(int bytes);
 
 /// malloc_trim(0): gives the free pages of every malloc arena back to the kernel; returns 1 if any were.
 int valkyrie_malloc_trim(void);
