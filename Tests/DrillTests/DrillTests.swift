@@ -289,8 +289,10 @@ import Testing
             // loaded 2-core machine, so the wait is long; a drill that ends first is still caught below.
             var scratch: String?
             for _ in 0..<3000 where kill(drill.pid, 0) == 0 {
-                if let folder = try FileManager.default.contentsOfDirectory(atPath: tmp).first,
-                   FileManager.default.fileExists(atPath: "\(tmp)/\(folder)/pg/data/postmaster.pid") {
+                // Any folder of tmp: the drill may make other temporary entries beside its scratch folder.
+                if let folder = try FileManager.default.contentsOfDirectory(atPath: tmp).first(where: {
+                    FileManager.default.fileExists(atPath: "\(tmp)/\($0)/pg/data/postmaster.pid")
+                }) {
                     scratch = "\(tmp)/\(folder)"
                     break
                 }
