@@ -26,6 +26,8 @@ public final class Drill: Sendable {
 
     /// Serializes teardowns: the run's own waits for one a signal began, so nothing is left when it returns.
     private let tearingDown = Mutex(())
+    /// Signalled when `run` returns (its own teardown done), for an interrupt that waits for it.
+    private let runEnded = DispatchSemaphore(value: 0)
 
     /// Why the drill was interrupted (SIGINT/SIGTERM), if it was.
     public var interruption: String? { scratch.withLock { $0.interruption } }
@@ -38,6 +40,7 @@ public final class Drill: Sendable {
     }
 
     public func run() async throws -> DrillReport {
+        defer { runEnded.signal() }
         let started = Date()
         let source = try await SetSource.find(set, in: repository)
         try catalog.append(DrillStarted(drill: id, set: set.id))
@@ -51,6 +54,8 @@ public final class Drill: Sendable {
         func record(_ check: CheckResult, as stepName: String? = nil, timed: Bool = true) throws {
             checks.append(check)
             if timed { steps.append(.init(step: stepName ?? check.name, seconds: check.seconds)) }
+            // An interrupted drill is already recorded as completed (failed); what its run still does is not evidence.
+            guard !scratch.withLock({ $0.finished }) else { return }
             try catalog.append(DrillCheck(drill: id, set: set.id, name: check.name, passed: check.passed, evidence: check.eventEvidence,
                                       sensitive: check.sensitive ? true : nil))
         }
@@ -127,7 +132,7 @@ public final class Drill: Sendable {
     }
 
     /// For SIGINT/SIGTERM: tears everything down and records the drill as failed, before the run (which waits for
-    /// this teardown) can return.
+    /// this teardown) can return. The run goes on until its current step fails; `waitForRun` waits for it.
     public func interrupt(reason: String) {
         scratch.withLock { $0.interruption = reason }
         tearDown {
@@ -137,6 +142,12 @@ public final class Drill: Sendable {
         }
     }
 
+    /// Waits up to `seconds` for `run` to return (its own teardown removes what a step made after the interrupt's,
+    /// such as the swtpm state restored into the scratch folder); false if it did not.
+    public func waitForRun(seconds: Double) -> Bool {
+        runEnded.wait(timeout: .now() + seconds) == .success
+    }
+
     private func markFinished() -> Bool {
         scratch.withLock { state in
             defer { state.finished = true }
@@ -144,12 +155,13 @@ public final class Drill: Sendable {
         }
     }
 
-    /// Stops the swtpm and the PostgreSQL, removes the scratch folder. Safe to call twice.
+    /// Stops the swtpm and the PostgreSQL, removes the scratch folder. Safe to call twice: the folder stays known,
+    /// so the run's own teardown removes it again if a step recreated it after an interrupt's.
     private func tearDown(then record: () -> Void = {}) {
         tearingDown.withLock { _ in
             defer { record() }
             let taken = scratch.withLock { state in
-                defer { state.swtpm = nil; state.postgres = nil; state.folder = nil }
+                defer { state.swtpm = nil; state.postgres = nil }
                 return (state.swtpm, state.postgres, state.folder)
             }
             taken.0?.stop()

@@ -59,6 +59,9 @@ struct DrillCommand: AsyncParsableCommand {
         let signals = SignalHandlers { signal in
             let reason = "interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")"
             drill.interrupt(reason: reason)
+            // The run then ends at its next step and reports the interruption itself (exit 1); only a run that
+            // does not end is cut short here.
+            if drill.waitForRun(seconds: 30) { return }
             run.finish(.failed)
             Foundation.exit(output.report(interrupted(reason)))
         }
