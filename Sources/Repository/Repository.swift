@@ -94,7 +94,8 @@ public final class Repository: Sendable {
 
     /// Adds read index files to the index, each checked against its name and decrypted; damaged ones are skipped.
     private func load(_ files: [(name: String, sealed: Data)]) {
-        for file in files where !indexFiles.contains(file.name) {
+        let loaded = indexFiles
+        for file in files where !loaded.contains(file.name) {
             guard let packs = try? IndexFile.decode(openObject(file.sealed, name: file.name, kind: "index", compressed: true)) else { continue }
             index.withLock { index in for pack in packs { index.add(pack: pack.id, entries: pack.entries) } }
             _ = loadedIndexFiles.withLock { $0.insert(file.name) }

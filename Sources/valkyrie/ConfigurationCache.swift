@@ -7,19 +7,14 @@ import Synchronization
 /// YAML decoding (milliseconds of a short command) runs beside the parsing instead of after it.
 enum ConfigurationCache {
     /// By path and whether the file must exist; the outcome, failures included, is the one `Configuration.load` gave.
-    private static let loaded = Mutex<[String: Result<Configuration, OperatorError>]>([:])
+    private static let loaded = Mutex<[String: Result<Configuration, any Error>]>([:])
 
     static func load(path: String, required: Bool) throws -> Configuration {
         let key = "\(required) \(path)"
         // Held while the file is decoded: a second caller (the prefetch and the command) waits for the first's result.
         return try loaded.withLock { loaded in
             if let known = loaded[key] { return known }
-            let result: Result<Configuration, OperatorError>
-            do { result = .success(try Configuration.load(path: path, required: required)) } catch let error as OperatorError {
-                result = .failure(error)
-            } catch {
-                result = .failure(OperatorError.badInput("configuration file \(path) is not valid: \(error)", remedy: "fix the syntax"))
-            }
+            let result = Result { try Configuration.load(path: path, required: required) }
             loaded[key] = result
             return result
         }.get()

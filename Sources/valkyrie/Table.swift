@@ -42,17 +42,13 @@ enum HumanFormat {
     static func bytes(_ count: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         guard count >= 1024 else { return "\(count) B" }
-        guard count < 1 << 53 else {
-            var value = Double(count), unit = 0
-            while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-            return String(format: "%.1f %@", value, units[unit])
-        }
         // What `%.1f` prints, in integers (`String(format:)` per row was an eighth of listing ten thousand sets):
-        // count / 1024^unit is exact, so round count * 10 / 1024^unit to the nearest tenth, ties to even.
+        // round count * 10 / 1024^unit to the nearest tenth, ties to even (the product taken at full width).
         var unit = 0, divisor: Int64 = 1
-        while count >= 1024 * divisor, unit < units.count - 1 { divisor *= 1024; unit += 1 }
-        var tenths = count * 10 / divisor
-        let twice = count * 10 % divisor * 2
+        while count / 1024 >= divisor, unit < units.count - 1 { divisor *= 1024; unit += 1 }
+        let (quotient, remainder) = divisor.dividingFullWidth(Int64(10).multipliedFullWidth(by: count))
+        var tenths = quotient
+        let twice = remainder * 2
         if twice > divisor || (twice == divisor && tenths % 2 == 1) { tenths += 1 }
         return "\(tenths / 10).\(tenths % 10) \(units[unit])"
     }

@@ -10,7 +10,7 @@ import Vaulthalla
 
     private func body(_ name: String, _ bytes: Data) throws -> VaultIndexLine {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: bytes)
+        #expect(FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: bytes))
         return VaultIndexLine(vault: "v", vaultID: 1, vaultType: "local", path: "/\(name)", backingPath: name,
                               size: Int64(bytes.count), iv: nil, keyVersion: nil, contentHash: ContentHash.hex(of: bytes), format: nil)
     }
@@ -35,7 +35,7 @@ import Vaulthalla
         let walked = Coherence(dataDirectory: folder, verifyHashes: true).check([line], read: { _ in (3, other) })
         #expect(walked.hashed == [false] && walked.problems.count == 1)
         // The walk's hash matches: the body is not read again (its bytes on disk no longer matter).
-        FileManager.default.createFile(atPath: "\(folder)/b", contents: Data("zzz".utf8))
+        #expect(FileManager.default.createFile(atPath: "\(folder)/b", contents: Data("zzz".utf8)))
         let matched = Coherence(dataDirectory: folder, verifyHashes: true)
             .check([line], read: { _ in (3, line.contentHash!) })
         #expect(matched.hashed == [true] && matched.problems.isEmpty)

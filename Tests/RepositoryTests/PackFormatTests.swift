@@ -14,7 +14,7 @@ import Testing
         var out = Data()
         Self.entry.encode(into: &out)
         #expect(out.hex == "0101" + "04030201" + "0d0c0b0a" + "44332211" + "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
-        #expect(try PackEntry.decode(out, at: 0) == Self.entry)
+        #expect(try PackEntry.decode([UInt8](out), at: 0) == Self.entry)
         // The associated data of a blob is its entry with the offset zeroed.
         #expect(Self.entry.associatedData.hex == "0101" + "04030201" + "0d0c0b0a" + "00000000" + Self.id.hex)
     }
@@ -25,11 +25,11 @@ import Testing
         Self.entry.encode(into: &out)
         var badType = out
         badType[0] = 7
-        #expect(throws: FormatError.badEntry) { try PackEntry.decode(badType, at: 0) }
+        #expect(throws: FormatError.badEntry) { try PackEntry.decode([UInt8](badType), at: 0) }
         var badFlag = out
         badFlag[1] = 2
-        #expect(throws: FormatError.badEntry) { try PackEntry.decode(badFlag, at: 0) }
-        #expect(throws: FormatError.truncated) { try PackEntry.decode(out.prefix(45), at: 0) }
+        #expect(throws: FormatError.badEntry) { try PackEntry.decode([UInt8](badFlag), at: 0) }
+        #expect(throws: FormatError.truncated) { try PackEntry.decode([UInt8](out.prefix(45)), at: 0) }
     }
 
     @Test("a pack is blobs, sealed header, header length and VKP1; its header alone rebuilds the entries")

@@ -34,10 +34,6 @@ struct PackEntry: Sendable, Equatable {
         return out
     }
 
-    static func decode(_ bytes: Data, at position: Int) throws -> PackEntry {
-        try decode([UInt8](bytes.dropFirst(position).prefix(size)), at: 0)
-    }
-
     /// The entry at `b` of an index file's or a pack header's bytes (read as an array: a `Data` subscript per
     /// byte was most of the time of loading the index).
     static func decode(_ bytes: [UInt8], at b: Int) throws -> PackEntry {
@@ -121,12 +117,10 @@ extension Data {
                             UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24)])
     }
 
-    func readLE(at index: Index) -> UInt32 {
-        UInt32(self[index]) | UInt32(self[index + 1]) << 8 | UInt32(self[index + 2]) << 16 | UInt32(self[index + 3]) << 24
-    }
 }
 
-extension [UInt8] {
+extension RandomAccessCollection where Element == UInt8, Index == Int {
+    /// The little-endian UInt32 at `index` (an absolute index, also for a `Data` slice).
     func readLE(at index: Int) -> UInt32 {
         UInt32(self[index]) | UInt32(self[index + 1]) << 8 | UInt32(self[index + 2]) << 16 | UInt32(self[index + 3]) << 24
     }
