@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Support
 
@@ -73,15 +74,16 @@ enum CatalogFile {
     }
 }
 
-/// The first 100 bytes of a SQLite file; nil when the file is shorter or lacks the magic string.
+/// The first 100 bytes of a SQLite file, read through SQLite (see `valkyrie_sqlite_read_prefix`); nil when the
+/// file is shorter or lacks the magic string.
 private struct Header {
     let bytes: [UInt8]
 
     init?(_ path: String) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        bytes = [UInt8]((try? handle.read(upToCount: 100)) ?? Data())
-        guard bytes.count == 100, Array(bytes[0..<16]) == Array("SQLite format 3\u{0}".utf8) else { return nil }
+        var prefix = [UInt8](repeating: 0, count: 100)
+        let rc = prefix.withUnsafeMutableBufferPointer { valkyrie_sqlite_read_prefix(path, $0.baseAddress, 100) }
+        guard rc == SQLITE_OK, Array(prefix[0..<16]) == Array("SQLite format 3\u{0}".utf8) else { return nil }
+        bytes = prefix
     }
 
     func u32(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }

@@ -12,3 +12,19 @@ static inline int valkyrie_sqlite_defensive(sqlite3 *db) {
     if (sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &on) != SQLITE_OK) return -1;
     return on;
 }
+
+/// Reads the first `count` bytes of the database file at `path` through SQLite's own file handle. A descriptor
+/// of our own would do, but closing it drops every POSIX lock this process holds on the file, including the
+/// locks of SQLite connections already open on it, and another process may then delete their WAL.
+/// Returns SQLITE_OK, SQLITE_IOERR_SHORT_READ (the rest zero-filled) or an error code.
+static inline int valkyrie_sqlite_read_prefix(const char *path, unsigned char *out, int count) {
+    sqlite3 *db = 0;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, 0);
+    if (rc == SQLITE_OK) {
+        sqlite3_file *file = 0;
+        rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+        if (rc == SQLITE_OK) rc = (file && file->pMethods) ? file->pMethods->xRead(file, out, count, 0) : SQLITE_CANTOPEN;
+    }
+    sqlite3_close(db);
+    return rc;
+}
