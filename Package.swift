@@ -37,12 +37,14 @@ let package = Package(
         cLibrary("CFUSE3", pkgConfig: "fuse3", apt: ["libfuse3-dev"]),
         cLibrary("CSQLite", apt: ["libsqlite3-dev"]),
         cLibrary("CPOSIX", apt: ["libc6-dev"]),
+        cLibrary("COpenSSL", apt: ["libssl-dev"]),
         .target(name: "Zstd", dependencies: ["CZstd", "Support"]),
         .target(name: "Sodium", dependencies: ["CSodium", "Support"]),
         .target(name: "GPG", dependencies: ["CGPGME", "Support"]),
         .target(name: "TPM", dependencies: ["CTSS2", "Support"]),
         .target(name: "LibPQ", dependencies: ["CLibPQ", "Support"]),
         .target(name: "FUSE", dependencies: ["CFUSE3", "Support"]),
+        .target(name: "TLS", dependencies: ["COpenSSL", "POSIX", "Support"]),
 
         // Shared plumbing: operator-facing errors and exit codes, subprocesses, JSON and time formats.
         .target(name: "Support", dependencies: ["SystemShims"]),
@@ -51,7 +53,7 @@ let package = Package(
         // The modules of DESIGN.md, dependencies pointing down the picture.
         .target(name: "Catalog", dependencies: [grdb, crypto, "CSQLite", "Support"], path: "catalog",
                 exclude: ["canonical-encoding.md"], resources: [.copy("migrations")]),
-        .target(name: "S3", dependencies: [crypto, "Support"]),
+        .target(name: "S3", dependencies: [crypto, "POSIX", "TLS", "Support"]),
         .target(name: "POSIX", dependencies: ["CPOSIX", "Support"]),
         .target(name: "Repository", dependencies: [crypto, "Zstd", "Sodium", "GPG", "TPM", "S3", "POSIX", "Support"]),
         .target(name: "Vaulthalla", dependencies: [crypto, "Sodium", "LibPQ", yams, "Support"]),
