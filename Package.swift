@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "WrapperTests", dependencies: ["Zstd", "Sodium", "GPG", "TPM", "LibPQ", "FUSE", "Support"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, crypto, "Support"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "Repository", "Support"], resources: [.copy("Resources")]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Repository", "POSIX", "TLS", "Support"], resources: [.copy("Resources")]),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),

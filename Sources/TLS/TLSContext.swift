@@ -49,6 +49,11 @@ public struct TLSFailure: Error, CustomStringConvertible, Equatable {
     public var kind: Kind
     public var detail: String
 
+    public init(kind: Kind, detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
     public var description: String { detail }
 
     /// OpenSSL's queued errors of this thread, oldest first, as one line (and the queue emptied).
