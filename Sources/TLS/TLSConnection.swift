@@ -66,6 +66,7 @@ public final class TLSConnection {
     private func drive(_ what: String, _ call: () -> Int32) throws -> Int32 {
         while true {
             ERR_clear_error()
+            errno = 0
             let result = call()
             let code = errno
             if result > 0 { return result }

@@ -25,13 +25,7 @@ final class SilentListener: @unchecked Sendable {
         process.standardOutput = out
         process.standardInput = stdin
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = firstLine(of: out).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix("PORT "), let url = URL(string: "http://127.0.0.1:\(text.dropFirst(5))") else {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
