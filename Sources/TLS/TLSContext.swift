@@ -56,14 +56,15 @@ public struct TLSFailure: Error, CustomStringConvertible, Equatable {
 
     public var description: String { detail }
 
-    /// OpenSSL's queued errors of this thread, oldest first, as one line (and the queue emptied).
+    /// The reasons of OpenSSL's queued errors on this thread, oldest first, as one line (the queue emptied).
     static func queuedErrors() -> String {
-        var messages: [String] = []
+        var reasons: [String] = []
         while case let code = ERR_get_error(), code != 0 {
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            // A system error (ERR_SYSTEM_FLAG set) carries an errno, which OpenSSL 3 has no reason string for.
+            let reason = code & (1 << 31) != 0 ? String(cString: strerror(Int32(code & 0x7FFF_FFFF)))
+                : ERR_reason_error_string(code).map { String(cString: $0) } ?? "OpenSSL error \(code)"
+            if !reasons.contains(reason) { reasons.append(reason) }
         }
-        return messages.isEmpty ? "no detail from OpenSSL" : messages.joined(separator: "; ")
+        return reasons.isEmpty ? "no detail from OpenSSL" : reasons.joined(separator: "; ")
     }
 }

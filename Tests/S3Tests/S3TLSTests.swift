@@ -1,4 +1,5 @@
 import Foundation
+import Repository
 import Support
 import Testing
 @testable import S3
@@ -121,6 +122,13 @@ final class TLSMoto: @unchecked Sendable {
                     && error.remedy?.contains("certificate was issued for") == true
             }
         }
+    }
+
+    @Test func theConfiguredCAFileReachesTheClient() throws {
+        let settings = S3BackendSettings(endpoint: "https://minio.example:9000", caFile: "/etc/valkyrie/minio-ca.pem",
+                                         accessKeyID: "a", secretAccessKey: "b")
+        #expect(try S3Backend(location: "s3://bkt/p", settings: settings).client.caFile == "/etc/valkyrie/minio-ca.pem")
+        #expect(try S3Backend(location: "s3://bkt/p", settings: S3BackendSettings(accessKeyID: "a", secretAccessKey: "b")).client.caFile == nil)
     }
 
     @Test func aCAFileThatCannotBeLoadedIsBadInput() async throws {
