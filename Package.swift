@@ -37,12 +37,14 @@ let package = Package(
         cLibrary("CFUSE3", pkgConfig: "fuse3", apt: ["libfuse3-dev"]),
         cLibrary("CSQLite", apt: ["libsqlite3-dev"]),
         cLibrary("CPOSIX", apt: ["libc6-dev"]),
+        cLibrary("COpenSSL", apt: ["libssl-dev"]),
         .target(name: "Zstd", dependencies: ["CZstd", "Support"]),
         .target(name: "Sodium", dependencies: ["CSodium", "Support"]),
         .target(name: "GPG", dependencies: ["CGPGME", "Support"]),
         .target(name: "TPM", dependencies: ["CTSS2", "Support"]),
         .target(name: "LibPQ", dependencies: ["CLibPQ", "Support"]),
         .target(name: "FUSE", dependencies: ["CFUSE3", "Support"]),
+        .target(name: "TLS", dependencies: ["COpenSSL", "POSIX", "Support"]),
 
         // Shared plumbing: operator-facing errors and exit codes, subprocesses, JSON and time formats.
         .target(name: "Support", dependencies: ["SystemShims"]),
@@ -51,7 +53,7 @@ let package = Package(
         // The modules of DESIGN.md, dependencies pointing down the picture.
         .target(name: "Catalog", dependencies: [grdb, crypto, "CSQLite", "Support"], path: "catalog",
                 exclude: ["canonical-encoding.md"], resources: [.copy("migrations")]),
-        .target(name: "S3", dependencies: [crypto, "Support"]),
+        .target(name: "S3", dependencies: [crypto, "POSIX", "TLS", "Support"]),
         .target(name: "POSIX", dependencies: ["CPOSIX", "Support"]),
         .target(name: "Repository", dependencies: [crypto, "Zstd", "Sodium", "GPG", "TPM", "S3", "POSIX", "Support"]),
         .target(name: "Vaulthalla", dependencies: [crypto, "Sodium", "LibPQ", yams, "Support"]),
@@ -80,7 +82,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "WrapperTests", dependencies: ["Zstd", "Sodium", "GPG", "TPM", "LibPQ", "FUSE", "Support"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", grdb, crypto, "Support"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "Repository", "Support"], resources: [.copy("Resources")]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Repository", "POSIX", "TLS", "Support"], resources: [.copy("Resources")]),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "POSIX", "Sodium", "GPG", crypto, "Support"]),
         .testTarget(name: "VaulthallaTests", dependencies: ["Vaulthalla", "LibPQ", "Support"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Vaulthalla", "Support"], exclude: ["independent_check.py"]),

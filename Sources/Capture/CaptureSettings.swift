@@ -87,12 +87,15 @@ public struct CaptureSettings: Sendable {
         public var region: String
         public var credentials: S3Credentials
         public var pathStyle: Bool
+        /// PEM CA certificates trusted instead of the system's.
+        public var caFile: String?
 
-        public init(endpoint: URL, region: String, credentials: S3Credentials, pathStyle: Bool = true) {
+        public init(endpoint: URL, region: String, credentials: S3Credentials, pathStyle: Bool = true, caFile: String? = nil) {
             self.endpoint = endpoint
             self.region = region
             self.credentials = credentials
             self.pathStyle = pathStyle
+            self.caFile = caFile
         }
     }
 

@@ -23,7 +23,7 @@ struct S3Source {
     func capture() async throws -> (objects: CapturedItem, list: CapturedItem) {
         let started = Date()
         let client = S3Client(endpoint: access.endpoint, region: access.region, credentials: access.credentials,
-                              pathStyle: access.pathStyle)
+                              pathStyle: access.pathStyle, caFile: access.caFile)
         let previousNodes = try await nodes(of: previousTree)
         let previousByKey = Dictionary(previousObjects.map { ("\($0.vault)/\($0.key)", $0) }, uniquingKeysWith: { a, _ in a })
         var lines: [S3ObjectLine] = []

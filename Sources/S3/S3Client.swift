@@ -1,12 +1,12 @@
 import Crypto
 import Foundation
 import Support
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import Synchronization
+import TLS
 
 /// A client for S3-compatible object storage (AWS S3, R2, MinIO, moto, ...): SigV4-signed requests over
-/// URLSession, retries with jittered backoff, multipart upload for large objects.
+/// HTTP/1.1 (TLS for https, verified against the system's CAs or `caFile`), retries with jittered backoff,
+/// multipart upload for large objects. Proxy environment variables are not used.
 ///
 /// Every failure is an `OperatorError` naming the operation, the `s3://bucket/key`, the endpoint and S3's
 /// error code; none carries the secret key, the session token or a signature.
@@ -17,26 +17,39 @@ public final class S3Client: Sendable {
     public let pathStyle: Bool
     public let retry: RetryPolicy
     public let multipart: MultipartPolicy
+    /// PEM CA certificates trusted for an https endpoint in place of the system's (a private CA).
+    public let caFile: String?
     let credentials: S3Credentials
-    let session: URLSession
+    /// Made at the first https request, then shared by all: commands that never reach S3 never load CAs.
+    private let tls = Mutex<TLSContext?>(nil)
 
     public init(endpoint: URL, region: String, credentials: S3Credentials, pathStyle: Bool = true,
-                retry: RetryPolicy = .standard, multipart: MultipartPolicy = .standard) {
+                retry: RetryPolicy = .standard, multipart: MultipartPolicy = .standard, caFile: String? = nil) {
         self.endpoint = endpoint
         self.region = region
         self.credentials = credentials
         self.pathStyle = pathStyle
         self.retry = retry
         self.multipart = multipart
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForResource = 600
-        configuration.httpMaximumConnectionsPerHost = 8
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        session = URLSession(configuration: configuration)
+        self.caFile = caFile
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    /// The TLS context for an https endpoint, nil for http. A CA file that cannot be loaded is bad input.
+    func tlsContext() throws -> TLSContext? {
+        guard endpoint.scheme == "https" else { return nil }
+        return try tls.withLock { cached in
+            if let cached { return cached }
+            do {
+                let context = try TLSContext(caFile: caFile)
+                cached = context
+                return context
+            } catch let failure as TLSFailure {
+                throw OperatorError.badInput("S3 endpoint \(endpoint.absoluteString): \(failure.detail)",
+                                             remedy: caFile == nil ? "install the system's CA certificates (package ca-certificates)"
+                                                 : "set ca_file to a readable PEM file of the endpoint's CA certificates")
+            }
+        }
+    }
 
     // MARK: Buckets
 

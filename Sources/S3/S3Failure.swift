@@ -1,8 +1,7 @@
 import Foundation
+import POSIX
 import Support
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import TLS
 
 /// Why one request failed, before it is turned into an operator's message.
 struct S3Failure: Error {
@@ -11,6 +10,8 @@ struct S3Failure: Error {
         case service(status: Int, code: String, message: String)
         /// No usable answer: refused, reset, cut mid-response, timed out (retryable), or cancelled (not).
         case transport(String, retryable: Bool)
+        /// The server's TLS certificate did not verify: never retried, the operator must act.
+        case untrusted(String)
     }
 
     var kind: Kind
@@ -27,13 +28,6 @@ struct S3Failure: Error {
         "AuthorizationHeaderMalformed", "InvalidToken", "ExpiredToken", "PermanentRedirect", "IllegalLocationConstraintException",
     ]
 
-    static let retryableTransport: Set<URLError.Code> = [
-        .timedOut, .networkConnectionLost, .cannotConnectToHost, .notConnectedToInternet,
-        .badServerResponse, .resourceUnavailable, .dnsLookupFailed, .cannotParseResponse, .zeroByteResource,
-        // What FoundationNetworking reports for libcurl errors it has no code for, such as a body cut short.
-        .unknown,
-    ]
-
     var code: String? {
         if case let .service(_, code, _) = kind { return code }
         return nil
@@ -48,6 +42,7 @@ struct S3Failure: Error {
         switch kind {
         case let .service(status, code, _): status >= 500 || status == 429 || Self.retryableCodes.contains(code)
         case let .transport(_, retryable): retryable
+        case .untrusted: false
         }
     }
 
@@ -66,11 +61,19 @@ struct S3Failure: Error {
         return S3Failure(kind: .service(status: status, code: code, message: ""))
     }
 
+    /// A failure below HTTP. Refused, reset, unreachable, timed out and a name server that did not answer are
+    /// retried; a name that does not exist, TLS that fails and anything unexpected are not.
     static func from(transport error: Error) -> S3Failure {
-        if let error = error as? URLError {
-            return S3Failure(kind: .transport(error.code.name, retryable: retryableTransport.contains(error.code)))
+        switch error {
+        case let error as NetworkError:
+            return S3Failure(kind: .transport(error.detail, retryable: error.kind != .nameNotFound))
+        case let error as TLSFailure where error.kind == .untrusted:
+            return S3Failure(kind: .untrusted(error.detail))
+        case let error as TLSFailure:
+            return S3Failure(kind: .transport(error.detail, retryable: false))
+        default:
+            return S3Failure(kind: .transport(String(describing: error), retryable: false))
         }
-        return S3Failure(kind: .transport(String(describing: error), retryable: false))
     }
 
     /// The operator's message: what was asked of which object at which endpoint, S3's code, and what to do.
@@ -95,22 +98,9 @@ struct S3Failure: Error {
         case let .transport(detail, _):
             return .failed("S3 \(operation) of \(target) at \(endpoint.absoluteString) failed\(tries): \(detail)",
                            remedy: "check that the endpoint is reachable and the network is up")
-        }
-    }
-}
-
-extension URLError.Code {
-    /// A short name for messages (`networkConnectionLost`), falling back to the number.
-    var name: String {
-        switch self {
-        case .timedOut: "timed out"
-        case .networkConnectionLost: "connection lost"
-        case .cannotConnectToHost: "cannot connect"
-        case .notConnectedToInternet: "not connected"
-        case .badServerResponse: "bad server response"
-        case .cannotFindHost, .dnsLookupFailed: "host not found"
-        case .unknown: "transfer failed"
-        default: "URL error \(rawValue)"
+        case let .untrusted(detail):
+            return .failed("S3 \(operation) of \(target) at \(endpoint.absoluteString) failed: \(detail)",
+                           remedy: "if the endpoint uses a private CA, set ca_file beside endpoint in the configuration to its PEM certificate; otherwise check that the endpoint's name is the one its certificate was issued for")
         }
     }
 }

@@ -1,8 +1,5 @@
 import Foundation
 import Support
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// One S3 call as the client builds it, before signing.
 struct S3Request {
@@ -57,6 +54,9 @@ extension S3Client {
                 failure = error
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error as OperatorError {
+                // The client's own settings (endpoint, CA file): no attempt can succeed.
+                throw error
             } catch {
                 failure = S3Failure.from(transport: error)
             }
@@ -81,73 +81,57 @@ extension S3Client {
 
     /// One attempt: sign at the current time and send.
     private func send(_ request: S3Request, payloadHash: String) async throws -> S3Response {
-        let (url, host, path, query) = try address(bucket: request.bucket, key: request.key, query: request.query)
+        let target = try address(bucket: request.bucket, key: request.key, query: request.query)
         var headers = request.headers
         let now = Date()
-        headers["host"] = host
+        headers["host"] = target.hostHeader
         headers["x-amz-date"] = SigV4.timestamp(now)
         headers["x-amz-content-sha256"] = payloadHash
         if let token = credentials.sessionToken { headers["x-amz-security-token"] = token }
         let signature = SigV4.sign(
-            SigV4.Request(method: request.method, encodedPath: path, query: query, headers: headers,
+            SigV4.Request(method: request.method, encodedPath: target.path, query: target.query, headers: headers,
                           payloadHash: payloadHash),
             credentials: credentials, region: region, service: "s3", date: now)
 
-        var urlRequest = URLRequest(url: url)
-        urlRequest.httpMethod = request.method
-        let stall = retry.stallTimeout.components
-        urlRequest.timeoutInterval = Double(stall.seconds) + Double(stall.attoseconds) / 1e18
-        for (name, value) in headers where name != "host" {
-            urlRequest.setValue(value, forHTTPHeaderField: name)
+        // The request target carries exactly the signed encoding, so what the server sees is what was signed.
+        let queryText = SigV4.canonicalQuery(target.query)
+        var head = "\(request.method) \(target.path)\(queryText.isEmpty ? "" : "?" + queryText) HTTP/1.1\r\n"
+        head += "Host: \(target.hostHeader)\r\n"
+        for (name, value) in headers where name != "host" { head += "\(name): \(value)\r\n" }
+        head += "Authorization: \(signature.authorization)\r\n"
+        let hasBody = !request.body.isEmpty || request.method == "PUT" || request.method == "POST"
+        if hasBody {
+            head += "Content-Length: \(request.body.count)\r\n"
+            if request.headers["content-type"] == nil { head += "Content-Type: application/octet-stream\r\n" }
         }
-        urlRequest.setValue(signature.authorization, forHTTPHeaderField: "Authorization")
-        // One connection per request. FoundationNetworking's libcurl, when it finds a kept-alive connection dead
-        // only after it started sending on it, re-sends the headers on a new one but not the body, and the
-        // request then hangs until it times out. A fresh connection costs a handshake; a hang costs minutes.
-        urlRequest.setValue("close", forHTTPHeaderField: "Connection")
-        if !request.body.isEmpty || request.method == "PUT" || request.method == "POST" {
-            urlRequest.httpBody = request.body
-            if request.headers["content-type"] == nil {
-                urlRequest.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-            }
-        }
+        // One connection per request. A kept-alive connection can turn out dead only once the request is on
+        // its way, and whether the server saw it is then unknown; libcurl re-sent the headers but not the body
+        // and hung until the time-out. A fresh connection costs a handshake; a hang costs minutes.
+        head += "Connection: close\r\n\r\n"
 
-        let (data, response) = try await session.data(for: urlRequest)
-        guard let http = response as? HTTPURLResponse else {
-            throw S3Failure(kind: .transport("not an HTTP response", retryable: true))
-        }
-        var responseHeaders: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { responseHeaders[name.lowercased()] = value }
-        }
-        // A connection cut mid-body can surface as a short body rather than an error: never hand it on.
-        if request.method != "HEAD", let declared = responseHeaders["content-length"].flatMap(Int.init),
-           declared != data.count {
-            throw S3Failure(kind: .transport("response cut short (\(data.count) of \(declared) bytes)", retryable: true))
-        }
-        return S3Response(status: http.statusCode, headers: responseHeaders, body: data)
+        let exchange = HTTPExchange(host: target.connectHost, port: target.port, tls: try tlsContext(), method: request.method,
+                                    head: Data(head.utf8), body: hasBody ? request.body : Data(),
+                                    stallTimeout: retry.stallTimeout)
+        return try await exchange.run()
     }
 
-    /// The URL to send, the `host` header, and the canonical path and query that get signed. The URL carries
-    /// exactly the signed encoding, so what the server sees is what was signed.
+    /// Where a request goes and what gets signed: the host to connect to, its port, the `Host` header, and
+    /// the canonical path and query.
     private func address(bucket: String?, key: String?, query: [(name: String, value: String)]) throws
-        -> (url: URL, host: String, path: String, query: [(name: String, value: String)]) {
-        guard let scheme = endpoint.scheme, let endpointHost = endpoint.host, !endpointHost.isEmpty else {
-            throw OperatorError.badInput("S3 endpoint \(endpoint.absoluteString) is not a URL with a host",
+        -> (connectHost: String, port: Int, hostHeader: String, path: String, query: [(name: String, value: String)]) {
+        guard let scheme = endpoint.scheme, scheme == "http" || scheme == "https",
+              let endpointHost = endpoint.host, !endpointHost.isEmpty else {
+            throw OperatorError.badInput("S3 endpoint \(endpoint.absoluteString) is not an http(s) URL with a host",
                                          remedy: "give the endpoint as http(s)://host[:port]")
         }
         let virtualHost = !pathStyle && bucket != nil
-        var host = virtualHost ? "\(bucket!).\(endpointHost)" : endpointHost
-        if let port = endpoint.port, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) {
-            host += ":\(port)"
+        let bare = endpointHost.hasPrefix("[") ? String(endpointHost.dropFirst().dropLast()) : endpointHost
+        let connectHost = virtualHost ? "\(bucket!).\(bare)" : bare
+        var hostHeader = connectHost.contains(":") ? "[\(connectHost)]" : connectHost
+        let port = endpoint.port ?? (scheme == "https" ? 443 : 80)
+        if endpoint.port != nil, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) {
+            hostHeader += ":\(port)"
         }
-        let path = S3URI.encodePath(bucket: virtualHost ? nil : bucket, key: key)
-        let queryText = SigV4.canonicalQuery(query)
-        let text = "\(scheme)://\(host)\(path)\(queryText.isEmpty ? "" : "?" + queryText)"
-        guard let url = URL(string: text) else {
-            throw OperatorError.badInput("cannot form an S3 URL for s3://\(bucket ?? "")/\(key ?? "") at \(endpoint.absoluteString)",
-                                         remedy: "check the endpoint and the bucket name")
-        }
-        return (url, host, path, query)
+        return (connectHost, port, hostHeader, S3URI.encodePath(bucket: virtualHost ? nil : bucket, key: key), query)
     }
 }

@@ -118,6 +118,7 @@ extension Configuration {
             throw OperatorError.badInput("s3_capture has no credentials",
                                          remedy: "set s3_capture.access_key_id and secret_access_key, or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")
         }
-        return .init(endpoint: endpoint, region: region, credentials: credentials, pathStyle: settings.pathStyle ?? true)
+        return .init(endpoint: endpoint, region: region, credentials: credentials, pathStyle: settings.pathStyle ?? true,
+                     caFile: settings.caFile)
     }
 }

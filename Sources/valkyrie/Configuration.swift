@@ -45,6 +45,8 @@ struct Configuration: Decodable, Sendable {
         var endpoint: String?
         var region: String?
         var pathStyle: Bool?
+        /// PEM CA certificates to trust for an https endpoint instead of the system's (a private CA).
+        var caFile: String?
         /// Credentials; when absent, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` from the environment.
         var accessKeyID: String?
         var secretAccessKey: String?
@@ -52,6 +54,7 @@ struct Configuration: Decodable, Sendable {
         enum CodingKeys: String, CodingKey {
             case endpoint, region
             case pathStyle = "path_style"
+            case caFile = "ca_file"
             case accessKeyID = "access_key_id"
             case secretAccessKey = "secret_access_key"
         }

@@ -24,7 +24,7 @@ struct RepositoryOptions: ParsableArguments {
         // Endpoint, region, path style and credentials from the config's `s3`, defaults from the environment.
         let s3 = config.s3
         return try S3Backend(location: location, settings: S3BackendSettings(
-            endpoint: s3?.endpoint, region: s3?.region, pathStyle: s3?.pathStyle,
+            endpoint: s3?.endpoint, region: s3?.region, pathStyle: s3?.pathStyle, caFile: s3?.caFile,
             accessKeyID: s3?.accessKeyID, secretAccessKey: s3?.secretAccessKey))
     }
 

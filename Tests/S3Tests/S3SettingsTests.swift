@@ -1,9 +1,8 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import POSIX
 import Support
 import Testing
+import TLS
 @testable import S3
 
 @Suite struct S3CredentialsTests {
@@ -63,9 +62,13 @@ import Testing
             #expect(failure.code == code)
             #expect(!failure.isRetryable, "\(code) is not retried")
         }
-        #expect(S3Failure.from(transport: URLError(.networkConnectionLost)).isRetryable)
-        #expect(S3Failure.from(transport: URLError(.timedOut)).isRetryable)
-        #expect(!S3Failure.from(transport: URLError(.cancelled)).isRetryable)
+        for kind in [NetworkError.Kind.refused, .reset, .unreachable, .timedOut, .nameTemporarilyUnresolved, .other] {
+            #expect(S3Failure.from(transport: NetworkError(kind: kind, detail: "d")).isRetryable, "\(kind) is retried")
+        }
+        #expect(!S3Failure.from(transport: NetworkError(kind: .nameNotFound, detail: "d")).isRetryable)
+        #expect(!S3Failure.from(transport: TLSFailure(kind: .untrusted, detail: "d")).isRetryable)
+        #expect(!S3Failure.from(transport: TLSFailure(kind: .protocolFailure, detail: "d")).isRetryable)
+        #expect(!S3Failure.from(transport: CocoaError(.fileNoSuchFile)).isRetryable)
     }
 
     @Test func operatorErrorsNameTheObjectEndpointAndCode() throws {

@@ -109,13 +109,7 @@ final class FaultProxy: @unchecked Sendable {
         process.standardInput = stdin
         process.standardError = FileHandle.standardError
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = firstLine(of: out)
         guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)),
               let url = URL(string: "http://127.0.0.1:\(port)") else {
             kill(process.processIdentifier, SIGKILL)
@@ -152,6 +146,17 @@ final class FaultProxy: @unchecked Sendable {
             throw error
         }
     }
+}
+
+/// The first line a child wrote to `pipe` (with its newline), or all it wrote before closing it.
+func firstLine(of pipe: Pipe) -> String {
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line.append(chunk)
+    }
+    return String(decoding: line, as: UTF8.self)
 }
 
 /// Whether `error` is an operator error whose problem mentions every one of `parts`.

@@ -27,10 +27,10 @@ public struct S3Backend: Backend {
     /// From a location `s3://bucket/prefix` and the endpoint settings; credentials from the environment
     /// (`AWS_ACCESS_KEY_ID`, ...) unless given.
     public init(location: String, endpoint: URL, region: String, pathStyle: Bool = true,
-                credentials: S3Credentials? = nil, retry: RetryPolicy = .standard) throws {
+                credentials: S3Credentials? = nil, retry: RetryPolicy = .standard, caFile: String? = nil) throws {
         let (bucket, prefix) = try Self.parse(location)
         let client = S3Client(endpoint: endpoint, region: region, credentials: try credentials ?? .fromEnvironment(),
-                              pathStyle: pathStyle, retry: retry)
+                              pathStyle: pathStyle, retry: retry, caFile: caFile)
         self.init(client: client, bucket: bucket, prefix: prefix)
     }
 
@@ -56,7 +56,7 @@ public struct S3Backend: Backend {
                                          remedy: "set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
         }
         try self.init(location: location, endpoint: endpoint, region: region,
-                      pathStyle: settings.pathStyle ?? (settings.endpoint != nil), credentials: credentials)
+                      pathStyle: settings.pathStyle ?? (settings.endpoint != nil), credentials: credentials, caFile: settings.caFile)
     }
 
     /// Splits `s3://bucket/some/prefix` into the bucket and the prefix.
@@ -118,14 +118,17 @@ public struct S3BackendSettings: Sendable, Equatable {
     public var endpoint: String?
     public var region: String?
     public var pathStyle: Bool?
+    /// PEM CA certificates trusted instead of the system's, for an endpoint with a private CA.
+    public var caFile: String?
     public var accessKeyID: String?
     public var secretAccessKey: String?
 
-    public init(endpoint: String? = nil, region: String? = nil, pathStyle: Bool? = nil,
+    public init(endpoint: String? = nil, region: String? = nil, pathStyle: Bool? = nil, caFile: String? = nil,
                 accessKeyID: String? = nil, secretAccessKey: String? = nil) {
         self.endpoint = endpoint
         self.region = region
         self.pathStyle = pathStyle
+        self.caFile = caFile
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
     }
