@@ -15,8 +15,9 @@ extension Catalog {
     public func append(_ drafts: [EventDraft]) throws -> [StoredEvent] {
         try write { db in
             var head = try Self.head(db)
+            var ids = Identifiers.Batch()
             return try drafts.map { draft in
-                let event = try append(draft, in: db, after: head)
+                let event = try append(draft, in: db, after: head, ids: &ids)
                 head = (event.seq, event.hash)
                 return event
             }
@@ -42,7 +43,8 @@ extension Catalog {
                                            arguments: [host]) ?? 1
             let started = BackupStarted(set: Identifiers.random(), name: name, host: host, ordinal: ordinal,
                                         valkyrieVersion: valkyrieVersion, items: items)
-            _ = try append(try EventDraft(started, occurredAt: startedAt), in: db, after: Self.head(db))
+            var ids = Identifiers.Batch()
+            _ = try append(try EventDraft(started, occurredAt: startedAt), in: db, after: Self.head(db), ids: &ids)
             return try Queries.set(started.set, db)!
         }
     }
@@ -63,12 +65,13 @@ extension Catalog {
     }
 
     /// Appends inside the caller's write transaction: chains onto `head` (read in that transaction), stores,
-    /// and updates the projections.
-    func append(_ draft: EventDraft, in db: Database, after head: (Int64, Data)) throws -> StoredEvent {
+    /// and updates the projections. The event's UUID comes from `ids`, the transaction's.
+    func append(_ draft: EventDraft, in db: Database, after head: (Int64, Data),
+                ids: inout Identifiers.Batch) throws -> StoredEvent {
         let (seq, previous) = head
         let now = Date()
         let occurredAt = CatalogTime.microseconds(draft.occurredAt), recordedAt = CatalogTime.microseconds(now)
-        let id = Identifiers.timeOrdered(now)
+        let id = ids.next(now)
         let fields = EventFields(
             seq: seq + 1, uuid: id.storedText, type: draft.type.rawValue, version: draft.version,
             occurredAt: CatalogTime.string(occurredAt), recordedAt: CatalogTime.string(recordedAt), host: origin.host,

@@ -17,10 +17,17 @@ enum Projector {
     /// `chain` keys the rows made per event (exports, drill checks, restores): '' for this catalog's own chain,
     /// the chain id for another host's chain copied in from the repository.
     static func apply(_ event: EventFields, typed: (any EventPayload)?, chain: String = "", _ db: Database) throws {
-        guard let kind = KnownEvents.byType[EventType(rawValue: event.type)] else { return }
-        guard let payload = typed ?? (try? kind.decodePayload(event.payload)) else { return }
+        guard let payload = typed ?? KnownEvents.byType[EventType(rawValue: event.type)].flatMap({ try? $0.decodePayload(event.payload) })
+        else { return }
         let at = event.occurredAt
+        // Cases are tried in order, each a dynamic cast: the type appended in bulk (one per restored file) first.
         switch payload {
+        case let restored as FileRestored:
+            try run(db, """
+                INSERT INTO restores (chain, seq, set_id, kind, item, path, vault, target, size, digest, recipients, restored_at)
+                VALUES (?, ?, ?, 'file', ?, ?, ?, ?, ?, ?, '[]', ?)
+                """, chain, event.seq, restored.set.storedText, restored.item, restored.path, restored.vault,
+                      restored.target, restored.size, restored.digest, at)
         case let started as BackupStarted:
             try run(db, """
                 INSERT INTO sets (id, name, host, ordinal, status, started_at, valkyrie_version)
@@ -64,12 +71,6 @@ enum Projector {
         case let done as DrillCompleted:
             try run(db, "UPDATE drills SET status = ?, finished_at = ?, report = ? WHERE id = ? AND status = 'running'",
                     done.passed ? "passed" : "failed", at, done.report, done.drill.storedText)
-        case let restored as FileRestored:
-            try run(db, """
-                INSERT INTO restores (chain, seq, set_id, kind, item, path, vault, target, size, digest, recipients, restored_at)
-                VALUES (?, ?, ?, 'file', ?, ?, ?, ?, ?, ?, '[]', ?)
-                """, chain, event.seq, restored.set.storedText, restored.item, restored.path, restored.vault, restored.target,
-                      restored.size, restored.digest, at)
         case let key as KeyExtracted:
             try run(db, """
                 INSERT INTO restores (chain, seq, set_id, kind, vault, recipients, restored_at) VALUES (?, ?, ?, 'key', ?, ?, ?)

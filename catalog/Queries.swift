@@ -18,15 +18,7 @@ public struct EventFilter: Sendable, Equatable {
 extension Catalog {
     /// Events in chain order, filtered.
     public func events(_ filter: EventFilter = EventFilter()) throws -> [StoredEvent] {
-        var conditions: [String] = [], arguments: StatementArguments = []
-        if let type = filter.type { conditions.append("type = ?"); arguments += [type.rawValue] }
-        if let since = filter.since { conditions.append("occurred_at >= ?"); arguments += [UTCTime.string(since)] }
-        if let set = filter.set { conditions.append("set_id = ?"); arguments += [set.storedText] }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        var sql = "SELECT * FROM events \(whereClause) ORDER BY seq"
-        if let limit = filter.limit {
-            sql = "SELECT * FROM (SELECT * FROM events \(whereClause) ORDER BY seq DESC LIMIT \(max(0, limit))) ORDER BY seq"
-        }
+        let (sql, arguments) = Queries.events(filter)
         return try read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredEvent.init(row:)) }
     }
 
@@ -101,6 +93,20 @@ extension Catalog {
 }
 
 enum Queries {
+    /// `log`'s statement for `filter`. Each filter searches its index: the set's and the type's give the events in
+    /// seq order already; with a time bound the order is `+seq`, since ordering by the bare rowid makes SQLite scan
+    /// the whole log in seq order rather than search the time index and sort what it found.
+    static func events(_ filter: EventFilter) -> (String, StatementArguments) {
+        var conditions: [String] = [], arguments: StatementArguments = []
+        if let type = filter.type { conditions.append("type = ?"); arguments += [type.rawValue] }
+        if let since = filter.since { conditions.append("occurred_at >= ?"); arguments += [UTCTime.string(since)] }
+        if let set = filter.set { conditions.append("set_id = ?"); arguments += [set.storedText] }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let order = filter.since == nil ? "seq" : "+seq"
+        guard let limit = filter.limit else { return ("SELECT * FROM events \(whereClause) ORDER BY \(order)", arguments) }
+        return ("SELECT * FROM (SELECT * FROM events \(whereClause) ORDER BY \(order) DESC LIMIT \(max(0, limit))) ORDER BY seq", arguments)
+    }
+
     static func set(_ id: UUID, _ db: Database) throws -> SetRecord? {
         try Row.fetchOne(db, sql: "SELECT \(SetRecord.columns(of: "sets")) FROM sets WHERE id = ?", arguments: [id.storedText]).map(SetRecord.init(row:))
     }

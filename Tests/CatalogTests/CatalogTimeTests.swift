@@ -45,9 +45,16 @@ import Testing
     /// Event UUIDs are version 7 (RFC 9562): the Unix milliseconds in front, so they sort in time order.
     @Test func timeOrderedIdentifiers() {
         let start = Date(timeIntervalSince1970: 1_795_000_000.123456)
-        let ids = (0..<200).map { Identifiers.timeOrdered(start.addingTimeInterval(Double($0) * 0.0005)) }
+        var batch = Identifiers.Batch()
+        let ids = (0..<200).map { batch.next(start.addingTimeInterval(Double($0) * 0.0005)) }
         #expect(Set(ids).count == 200)
         #expect(ids.map(Identifiers.string) == ids.map(Identifiers.string).sorted())
+        // Within one microsecond a batch's UUIDs still differ and ascend; another batch's differ from them.
+        let same = (0..<100).map { _ in batch.next(start) }
+        var other = Identifiers.Batch()
+        let others = (0..<100).map { _ in other.next(start) }
+        #expect(Set(same + others).count == 200)
+        #expect(same.map(Identifiers.string) == same.map(Identifiers.string).sorted())
         for id in ids {
             #expect(id.uuidString.dropFirst(14).first == "7")
             #expect("89AB".contains(id.uuidString.dropFirst(19).first!))

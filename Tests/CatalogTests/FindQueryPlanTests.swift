@@ -163,4 +163,30 @@ import Testing
             #expect(try catalog.find(glob: "/var/*").isEmpty)
         }
     }
+
+    /// `log --set/--type/--since` (with `--limit` too), the chain's head and `show`'s restores, exports and drill
+    /// checks each search their index.
+    @Test func logAndShowSearchTheirIndexes() throws {
+        try Fixture.withDirectory { dir in
+            let catalog = try Fixture.catalog(dir)
+            func log(_ filter: EventFilter) throws -> [String] {
+                let (sql, arguments) = Queries.events(filter)
+                return try Self.plan(catalog, sql, arguments).filter { !$0.hasPrefix("SCAN (subquery") && !$0.hasPrefix("CO-ROUTINE") }
+            }
+            let since = Date(timeIntervalSince1970: 1_795_000_000)
+            for limit in [nil, 100] {
+                #expect(try log(EventFilter(set: UUID(), limit: limit)) == ["SEARCH events USING INDEX events_by_set (set_id=?)"])
+                #expect(try log(EventFilter(type: .backupCompleted, limit: limit)) == ["SEARCH events USING INDEX events_by_type (type=?)"])
+                #expect(try log(EventFilter(since: since, limit: limit)) == ["SEARCH events USING INDEX events_by_time (occurred_at>?)"])
+                #expect(try log(EventFilter(type: .fileRestored, since: since, limit: limit)).allSatisfy { $0.hasPrefix("SEARCH events USING INDEX") })
+            }
+            #expect(try Self.plan(catalog, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", []) == ["SCAN events"])
+            #expect(try Self.plan(catalog, "SELECT * FROM restores WHERE set_id = ? ORDER BY seq", ["S"])
+                == ["SEARCH restores USING INDEX restores_by_set (set_id=?)"])
+            #expect(try Self.plan(catalog, "SELECT * FROM exports WHERE set_id = ? ORDER BY seq", ["S"])
+                == ["SEARCH exports USING INDEX exports_by_set (set_id=?)"])
+            #expect(try Self.plan(catalog, "SELECT * FROM drill_checks WHERE drill_id = ? ORDER BY seq", ["D"])
+                == ["SEARCH drill_checks USING INDEX drill_checks_by_drill (drill_id=?)"])
+        }
+    }
 }

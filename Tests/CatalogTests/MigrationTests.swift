@@ -14,8 +14,8 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.sourceMigrations)
             .filter { $0.hasSuffix(".sql") }.sorted()
         #expect(files == ["0001_events.sql", "0002_projections.sql", "0003_content_indexes.sql", "0004_chains.sql",
-                          "0005_path_names.sql"])
-        #expect(Migrator.bundled.map(\.version) == [1, 2, 3, 4, 5])
+                          "0005_path_names.sql", "0006_keyed_projections.sql"])
+        #expect(Migrator.bundled.map(\.version) == [1, 2, 3, 4, 5, 6])
         for (file, migration) in zip(files, Migrator.bundled) {
             let data = try Data(contentsOf: URL(fileURLWithPath: Self.sourceMigrations + "/" + file))
             #expect(migration.name + ".sql" == file)
@@ -63,11 +63,68 @@ import Testing
                         """)
                 }
                 let reopened = try Catalog.open(at: catalog.path, mode: mode)
-                #expect(try reopened.settings().migrations.map(\.version) == [1, 2, 3, 4, 5])
+                #expect(try reopened.settings().migrations.map(\.version) == [1, 2, 3, 4, 5, 6])
                 #expect(try reopened.read { db in try Row.fetchAll(db, sql: names).map { "\($0[0] as String)=\($0[1] as String)" } } == expected)
                 #expect(try reopened.find(glob: "*/config.yaml").map(\.file.entry.path) == ["/etc/vaulthalla/config.yaml"])
                 #expect(try reopened.findVaultFiles(glob: "*/q3.xlsx").map(\.file.entry.path) == ["/2026/q3.xlsx"])
                 #expect(try reopened.verifyChain().ok)
+            }
+        }
+    }
+
+    /// A catalog from before migration 0006 (exports, drill checks and restores as rowid tables) opens, `.reading`
+    /// too: the three tables are stored by their (chain, seq) key with the same rows and indexes, the set details
+    /// and the chain are as before, and rebuilding and appending work on them.
+    @Test func keyedProjectionsMoveIntoTheirKeyOrder() throws {
+        let tables = ["exports", "drill_checks", "restores"]
+        for mode in [Catalog.OpenMode.existing, .reading] {
+            try Fixture.withDirectory { dir in
+                let catalog = try Fixture.catalog(dir)
+                let sets = try Fixture.history(catalog)
+                let rows = try tables.map { try Fixture.rows(catalog, $0) }
+                #expect(rows.allSatisfy { !$0.isEmpty })
+                let details = try sets.map { try catalog.details(of: $0) }
+                #expect(try Self.withoutRowid(catalog, tables) == tables)
+                // Back to what migrations 0001-0005 left: the same tables with a rowid.
+                try Fixture.raw(catalog.path).write { db in
+                    for table in tables {
+                        let create = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = ?", arguments: [table])!
+                        let indexes = try String.fetchAll(db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                                                          arguments: [table])
+                        try db.execute(sql: create.replacingOccurrences(of: ", WITHOUT ROWID", with: "")
+                            .replacingOccurrences(of: "CREATE TABLE \"\(table)\"", with: "CREATE TABLE old")
+                            .replacingOccurrences(of: "CREATE TABLE \(table)", with: "CREATE TABLE old"))
+                        try db.execute(sql: "INSERT INTO old SELECT * FROM \(table); DROP TABLE \(table); ALTER TABLE old RENAME TO \(table)")
+                        for index in indexes { try db.execute(sql: index) }
+                    }
+                    try db.execute(sql: "DELETE FROM catalog_migrations WHERE version = 6")
+                }
+                #expect(try Self.withoutRowid(catalog, tables).isEmpty)
+                let reopened = try Catalog.open(at: catalog.path, mode: mode)
+                #expect(try reopened.settings().migrations.map(\.version) == [1, 2, 3, 4, 5, 6])
+                #expect(try Self.withoutRowid(reopened, tables) == tables)
+                #expect(try tables.map { try Fixture.rows(reopened, $0) } == rows)
+                #expect(try sets.map { try reopened.details(of: $0) } == details)
+                #expect(try reopened.read { db in
+                    try String.fetchAll(db, sql: """
+                        SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL
+                            AND tbl_name IN ('exports', 'drill_checks', 'restores') ORDER BY name
+                        """)
+                } == ["drill_checks_by_drill", "exports_by_set", "restores_by_set"])
+                #expect(try reopened.verifyChain().ok)
+                try reopened.rebuild()
+                #expect(try tables.map { try Fixture.rows(reopened, $0) } == rows)
+                try reopened.append(FileRestored(set: sets[0].id, path: "/etc/hosts", target: "/tmp/r", size: 1, digest: "d"))
+                #expect(try reopened.details(of: sets[0]).restores.count == details[0].restores.count + 1)
+            }
+        }
+    }
+
+    /// Which of `tables` are WITHOUT ROWID tables.
+    private static func withoutRowid(_ catalog: Catalog, _ tables: [String]) throws -> [String] {
+        try catalog.read { db in
+            try tables.filter { table in
+                try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = ?", arguments: [table])?.hasSuffix("WITHOUT ROWID") == true
             }
         }
     }

@@ -38,7 +38,11 @@ import Testing
             try expectSame(SetForgotten(set: set, reason: text, snapshot: text))
             try expectSame(DrillCheck(drill: drill, set: set, name: text, passed: false, evidence: text, sensitive: true))
             try expectSame(DrillCompleted(drill: drill, set: set, passed: true, report: text))
+            // Written member by member (FileRestored.json), with and without its optional members.
             try expectSame(FileRestored(set: set, item: nil, path: text, vault: text, target: "/tmp/x", size: -1, digest: "h"))
+            try expectSame(FileRestored(set: set, item: text, path: text, vault: nil, target: text, size: .max, digest: text))
+            try expectSame(FileRestored(set: set, item: nil, path: text, vault: nil, target: text, size: .min, digest: ""))
+            try expectSame(FileRestored(set: set, item: text, path: "/", vault: text, target: text, size: 0, digest: text))
             try expectSame(KeyExtracted(set: set, vault: text, keyVersion: Int.max, recipients: [text]))
             try expectSame(ChainAnchored(seq: Int64.min, hash: text, location: text))
         }
