@@ -91,7 +91,8 @@ extension PostgresSource {
         while dump.count <= Self.patchLimit, let piece = try input.read(upToCount: 1 << 20), !piece.isEmpty {
             dump.append(piece)
         }
-        guard dump.count <= Self.patchLimit, let base = try await loaded else {
+        // A base that cannot be read (damaged since the previous set) only costs the patch: the dump is stored whole.
+        guard dump.count <= Self.patchLimit, let base = (try? await loaded) ?? nil else {
             return try await writer.storeStream(Self.rejoin(dump, input), name: Self.dumpName, mode: 0o600, mtime: started)
         }
         let patch = try Zstd.compress(dump, prefix: base)
@@ -114,7 +115,9 @@ extension PostgresSource {
                 while let piece = try input.read(upToCount: 1 << 20), !piece.isEmpty {
                     try pipe.fileHandleForWriting.write(contentsOf: piece)
                 }
-            } catch {}
+            } catch {
+                // The reader is gone (the store failed and says why); pg_dump is stopped by the capture's cleanup.
+            }
         }.start()
         return pipe.fileHandleForReading
     }
