@@ -154,7 +154,8 @@ public final class Backup: Sendable {
         // snapshot's connection while pg_dump (its own connection) runs; nothing else uses that connection meanwhile.
         async let wantedBodies: Set<PathKey> = settings.verifyContentHashes
             ? try await onOwnThread { try BodyHashes.wanted(vaults) { try snapshot.vaultIndex(vault: $0, $1) } } : []
-        try await record(try await PostgresSource(snapshot: snapshot, writer: writer, children: children, progress: progress).capture())
+        try await record(try await PostgresSource(snapshot: snapshot, writer: writer, children: children, progress: progress,
+                                                  previousDump: try await previous?.dump()).capture())
         let bodyHashes = BodyHashes(wanted: try await wantedBodies)
         var excluded: [String] = []
         var trees: [(root: String, path: String, excludes: [String])] = [

@@ -29,6 +29,13 @@ struct PreviousSet {
         return id
     }
 
+    /// The previous dump, if its data is all still in the repository.
+    func dump() async throws -> Node? {
+        guard let tree = tree(SetLayout.postgres), let node = try await repository.tree(tree)[PostgresSource.dumpName],
+              node.dataBlobs.allSatisfy(repository.contains) else { return nil }
+        return node
+    }
+
     /// The object list of the previous `s3` capture (empty when it cannot be read: every object is fetched again).
     func s3Objects() async throws -> [S3ObjectLine] {
         try await lines(of: SetLayout.s3Objects)

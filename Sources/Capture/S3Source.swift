@@ -7,7 +7,8 @@ import Vaulthalla
 
 /// The `s3` root: `<vault name>/<object key>` for every object of every S3 vault (the `.vaulthalla/` manifest
 /// included), user metadata as `user.<name>` xattrs; and `valkyrie/s3-objects.jsonl`, one line per object with
-/// its ETag, which the next backup compares to skip objects that did not change.
+/// its ETag, which the next backup compares to skip objects that did not change (the metadata is in the tree only:
+/// a second copy in the list cost more than the rest of each line, every set).
 struct S3Source {
     let access: CaptureSettings.S3Access
     let vaults: [VaulthallaDatabase.Vault]
@@ -33,25 +34,25 @@ struct S3Source {
         for vault in vaults {
             guard let bucket = vault.bucket else { continue }
             let listed = try await client.listObjects(bucket: bucket)
-            var taken: [(node: Node, metadata: [String: String])?] = Array(repeating: nil, count: listed.count)
+            var taken: [Node?] = Array(repeating: nil, count: listed.count)
             var fetch: [Int] = []
             for (i, object) in listed.enumerated() {
                 if let before = previousByKey["\(vault.name)/\(object.key)"], before.bucket == bucket,
                    before.etag == object.etag, before.size == Int64(object.size),
                    let old = previousNodes["\(ExportSource.fileName(vault.name))/\(object.key)"],
                    (old.content ?? []).allSatisfy({ writer.repository.contains($0) }) {
-                    taken[i] = (old, before.metadata)
+                    taken[i] = old
                     reused += 1
                 } else {
                     fetch.append(i)
                 }
             }
             // Objects are fetched and stored a few at a time: each GET waits mostly on the network.
-            try await withThrowingTaskGroup(of: (Int, Node, [String: String], Int64).self) { group in
+            try await withThrowingTaskGroup(of: (Int, Node, Int64).self) { group in
                 var inFlight: [Int: Int64] = [:]
                 func collect() async throws {
-                    guard let (i, node, metadata, bytes) = try await group.next() else { return }
-                    taken[i] = (node, metadata)
+                    guard let (i, node, bytes) = try await group.next() else { return }
+                    taken[i] = node
                     inFlight[i] = nil
                     downloaded += bytes
                 }
@@ -66,23 +67,22 @@ struct S3Source {
                         let fetched = try await client.getObject(bucket: bucket, key: object.key)
                         var node = try await writer.storeFile(fetched.data, name: (object.key as NSString).lastPathComponent,
                                                               mode: 0o600, mtime: object.lastModified ?? started)
-                        let metadata = fetched.info.metadata
-                        node.xattrs = metadata.sorted { $0.key < $1.key }.map { ExtendedAttribute(name: "user.\($0.key)", value: Data($0.value.utf8)) }
+                        node.xattrs = fetched.info.metadata.sorted { $0.key < $1.key }.map { ExtendedAttribute(name: "user.\($0.key)", value: Data($0.value.utf8)) }
                         if node.xattrs?.isEmpty == true { node.xattrs = nil }
                         progress.add(files: 1, bytes: Int64(fetched.data.count))
-                        return (i, node, metadata, Int64(fetched.data.count))
+                        return (i, node, Int64(fetched.data.count))
                     }
                 }
                 while !inFlight.isEmpty { try await collect() }
             }
             var folder = Folder()
-            for (object, entry) in zip(listed, taken) {
-                let (node, metadata) = entry! // every object was taken over or fetched above
+            for (object, node) in zip(listed, taken) {
+                let node = node! // every object was taken over or fetched above
                 files += 1
                 try folder.insert(node, at: object.key.split(separator: "/", omittingEmptySubsequences: false).map(String.init),
                                   bucket: bucket)
                 lines.append(S3ObjectLine(vault: vault.name, bucket: bucket, key: object.key, size: Int64(object.size),
-                                          etag: object.etag, lastModified: object.lastModified.map(UTCTime.string), metadata: metadata))
+                                          etag: object.etag, lastModified: object.lastModified.map(UTCTime.string)))
             }
             var top = try await folder.store(writer, time: started)
             top.name = ExportSource.fileName(vault.name)
@@ -122,6 +122,8 @@ struct S3Source {
             }
         }
 
+        /// A folder's time is the newest of what it holds (`time` only for an empty bucket): a folder whose
+        /// objects did not change is the same node, so its tree and its parents' dedupe against the last set.
         func store(_ writer: SetWriter, time: Date) async throws -> Node {
             var nodes = Array(files.values)
             for (name, folder) in folders {
@@ -130,8 +132,9 @@ struct S3Source {
                 nodes.append(sub)
             }
             let id = try await writer.storeTree(Tree(nodes: nodes))
-            let seconds = Int64(time.timeIntervalSince1970)
-            return Node(name: "", type: .dir, mode: 0o700, mtime: FileTime(s: seconds, ns: 0), subtree: id)
+            let newest = nodes.map(\.mtime).max { ($0.s, $0.ns) < ($1.s, $1.ns) }
+                ?? FileTime(s: Int64(time.timeIntervalSince1970), ns: 0)
+            return Node(name: "", type: .dir, mode: 0o700, mtime: newest, subtree: id)
         }
     }
 }
@@ -144,6 +147,4 @@ public struct S3ObjectLine: Codable, Sendable, Equatable {
     public var size: Int64
     public var etag: String
     public var lastModified: String?
-    /// User metadata, without the `x-amz-meta-` prefix.
-    public var metadata: [String: String]
 }

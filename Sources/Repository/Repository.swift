@@ -16,6 +16,8 @@ public final class Repository: Sendable {
     private let loadedIndexFiles = Mutex(Set<String>())
     /// Recently read blobs; a blob over a quarter of the cache is not kept.
     let cache: SizeBoundedCache<BlobID>
+    /// The last patch node's file rebuilt, by its data blobs (the mount reads a file piece by piece).
+    let lastPatched = Mutex<(blobs: [BlobID], file: Data)?>(nil)
 
     init(backend: any Backend, key: MasterKey, config: RepositoryConfig, cacheBytes: Int) {
         self.backend = backend
@@ -26,15 +28,16 @@ public final class Repository: Sendable {
     }
 
     /// Creates a repository on an empty backend with its first key slot, which must be portable.
-    public static func initialize(backend: any Backend, slot: NewKeySlot, label: String,
-                                  cacheBytes: Int = 64 << 20) async throws -> Repository {
+    /// `version` other than the current one is for tests of older repositories.
+    public static func initialize(backend: any Backend, slot: NewKeySlot, label: String, cacheBytes: Int = 64 << 20,
+                                  version: Int = RepositoryConfig.currentVersion) async throws -> Repository {
         guard try await backend.size("config") == nil else {
             throw OperatorError.badInput("\(backend.location) already holds a repository",
                                          remedy: "use it, or choose an empty location")
         }
         guard slot.kind.isPortable else { throw KeyRing.tpmOnly(backend.location) }
         let key = MasterKey.generate()
-        let config = RepositoryConfig(version: 1, id: BlobID.sha256(Data(UUID().uuidString.utf8)).hex,
+        let config = RepositoryConfig(version: version, id: BlobID.sha256(Data(UUID().uuidString.utf8)).hex,
                                       created: Date(), chunker: .standard)
         let repository = Repository(backend: backend, key: key, config: config, cacheBytes: cacheBytes)
         // The slot lands before the config: a config without any slot would be an unopenable repository.
@@ -62,7 +65,7 @@ public final class Repository: Sendable {
             }
             let plain = try key.open(sealed, associatedData: configAD)
             config = try JSONFormat.decoder().decode(RepositoryConfig.self, from: plain)
-            guard config.version == 1 else {
+            guard RepositoryConfig.supportedVersions.contains(config.version) else {
                 throw OperatorError.failed("\(backend.location): repository format version \(config.version) is not supported",
                                            remedy: "use a newer Valkyrie")
             }
@@ -214,4 +217,12 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
     public var id: String
     public var created: Date
     public var chunker: Chunker.Parameters
+
+    /// 2: a file node may be a patch on another file (`Node.patchBase`), which version 1 readers would take for
+    /// the file itself and whose base their prune would not keep, so they refuse it. Version 1 repositories open,
+    /// restore and take backups as before, without patches.
+    public static let currentVersion = 2
+    public static let supportedVersions = 1...2
+
+    public var allowsPatches: Bool { version >= 2 }
 }

@@ -80,10 +80,19 @@ import Vaulthalla
         #expect(sawManifest && sawMetadata)
 
         // The second backup of the unchanged host: files and objects taken over, little new data.
-        let (second, catalog2, _) = try await lab.backup()
+        let (second, catalog2, repository2) = try await lab.backup()
         #expect(second.status == "complete")
         let s3Item = try #require(second.items.first { $0.item == SetLayout.s3 })
         #expect(s3Item.reused == s3Item.files && s3Item.files > 0 && s3Item.bytesRead == 0)
+        // A folder takes the newest time of its objects, so unchanged buckets are the same s3 tree, and the object
+        // list leaves the metadata to the tree's xattrs.
+        let secondSnapshot = try #require(try await repository2.snapshots().first { $0.id.hex == second.snapshot })
+        #expect(secondSnapshot.snapshot.roots[SetLayout.s3] == snapshot.snapshot.roots[SetLayout.s3])
+        let listRoot = try #require(secondSnapshot.snapshot.roots[SetLayout.s3Objects])
+        let listNode = try #require(try await repository2.node(at: "", in: listRoot))
+        let listLines = try await repository2.read(listNode, offset: 0, length: Int(listNode.size)).split(separator: UInt8(ascii: "\n"))
+        #expect(!listLines.isEmpty && listLines.allSatisfy { !String(decoding: $0, as: UTF8.self).contains("\"metadata\"") })
+        #expect(try listLines.map { try JSONFormat.decoder().decode(S3ObjectLine.self, from: Data($0)) }.allSatisfy { !$0.etag.isEmpty })
         let varLib = try #require(second.items.first { $0.item == SetLayout.varLib })
         #expect(varLib.reused == varLib.files && varLib.bytesRead == 0)
         #expect(second.bytesAdded < first.bytesAdded / 2, "first added \(first.bytesAdded), second \(second.bytesAdded)")
@@ -95,6 +104,17 @@ import Vaulthalla
         let (third, _, repository3) = try await lab.backup()
         #expect(third.status == "complete", "\(third.mismatches)")
         #expect(third.reusedFiles > 0 && third.bytesRead > 0)
+        // The day's dump is a patch on the first set's, and reads back as the dump pg_dump wrote (its SHA-256).
+        let thirdSnapshot = try #require(try await repository3.snapshots().first { $0.id.hex == third.snapshot })
+        let thirdPostgres = try #require(thirdSnapshot.snapshot.roots[SetLayout.postgres])
+        let firstPostgres = try #require(snapshot.snapshot.roots[SetLayout.postgres])
+        let dump = try #require(try await repository3.node(at: "vaulthalla.dump", in: thirdPostgres))
+        let firstDump = try #require(try await repository3.node(at: "vaulthalla.dump", in: firstPostgres))
+        #expect(firstDump.patchBase == nil && dump.patchBase == firstDump.content)
+        let dumpBytes = try await repository3.read(dump, offset: 0, length: Int(dump.size))
+        let postgres = try #require(third.items.first { $0.item == SetLayout.postgres })
+        #expect(postgres.digest == "sha256:" + BlobID.sha256(dumpBytes).hex)
+        #expect((dump.content ?? []).count == 1 && dump.size > 0)
         let report = try await Verifier(repository: repository3).verify(readPercent: 100)
         #expect(report.isClean)
     }

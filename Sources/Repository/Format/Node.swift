@@ -26,6 +26,12 @@ public struct Node: Sendable, Codable, Equatable {
     public var xattrs: [ExtendedAttribute]?
     /// Data blob ids, in order (files).
     public var content: [BlobID]?
+    /// Set when `content` is a zstd patch (`Zstd.compress(_:prefix:)`) rather than the file itself: the data blob ids
+    /// of the file it patches, whose bytes, joined, are the patch's prefix (repository version 2).
+    public var patchBase: [BlobID]?
+
+    /// Every data blob the node needs: its content and, for a patch, the file it patches.
+    public var dataBlobs: [BlobID] { (content ?? []) + (patchBase ?? []) }
     /// Tree blob id (directories).
     public var subtree: BlobID?
 
@@ -33,7 +39,7 @@ public struct Node: Sendable, Codable, Equatable {
                 user: String? = nil, group: String? = nil, mtime: FileTime, ctime: FileTime? = nil, size: Int64 = 0,
                 inode: UInt64? = nil, device: UInt64? = nil, links: UInt64? = nil, hardLink: String? = nil,
                 target: String? = nil, rdev: UInt64? = nil, xattrs: [ExtendedAttribute]? = nil,
-                content: [BlobID]? = nil, subtree: BlobID? = nil) {
+                content: [BlobID]? = nil, patchBase: [BlobID]? = nil, subtree: BlobID? = nil) {
         self.name = name
         self.type = type
         self.mode = mode
@@ -52,6 +58,7 @@ public struct Node: Sendable, Codable, Equatable {
         self.rdev = rdev
         self.xattrs = xattrs
         self.content = content
+        self.patchBase = patchBase
         self.subtree = subtree
     }
 }

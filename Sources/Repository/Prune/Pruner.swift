@@ -156,14 +156,14 @@ public struct Pruner: Sendable {
             for root in snapshot.roots.values {
                 switch root {
                 case let .tree(id): trees.append(id)
-                case let .file(node): used.formUnion(node.content ?? [])
+                case let .file(node): used.formUnion(node.dataBlobs)
                 }
             }
         }
         while let tree = trees.popLast() {
             guard used.insert(tree).inserted else { continue }
             for node in try await readTree(tree, sources: sources) {
-                used.formUnion(node.content ?? [])
+                used.formUnion(node.dataBlobs)
                 if let subtree = node.subtree { trees.append(subtree) }
             }
         }

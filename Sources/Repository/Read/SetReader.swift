@@ -1,5 +1,6 @@
 import Foundation
 import Support
+import Zstd
 
 extension Repository {
     /// Every set in the repository, oldest first.
@@ -56,6 +57,11 @@ extension Repository {
     /// Up to `length` bytes of a file node from `offset`, fetching only the chunks that hold them.
     public func read(_ node: Node, offset: Int64, length: Int) async throws -> Data {
         guard let content = node.content, offset >= 0, length > 0 else { return Data() }
+        if node.patchBase != nil {
+            let file = try await patchedFile(node)
+            let end = Int(min(offset + Int64(length), Int64(file.count)))
+            return Int(offset) < end ? file.subdata(in: Int(offset)..<end) : Data()
+        }
         var out = Data()
         let end = offset + Int64(length)
         var chunkStart: Int64 = 0
@@ -78,9 +84,46 @@ extension Repository {
 
     /// Writes a file node's whole content to `handle`, chunk by chunk.
     public func write(_ node: Node, to handle: FileHandle) async throws {
+        if node.patchBase != nil { return try handle.write(contentsOf: try await patchedFile(node)) }
         for id in node.content ?? [] {
             try handle.write(contentsOf: try await blob(id))
         }
+    }
+
+    /// A patch node's file: the patch (its content) applied on its base's bytes (`patchBase`, joined).
+    public func patchedFile(_ node: Node) async throws -> Data {
+        let blobs = node.dataBlobs
+        if let last = lastPatched.withLock({ $0 }), last.blobs == blobs { return last.file }
+        let base = try await joined(node.patchBase ?? [], limit: Int.max)!, patch = try await joined(node.content ?? [], limit: Int.max)!
+        let file: Data
+        do {
+            file = try Zstd.decompress(patch, prefix: base, limit: Int(node.size))
+        } catch {
+            throw OperatorError.failed("\(backend.location): \(node.name) does not rebuild from its patch (\(error))",
+                                       remedy: "run `valkyrie verify --read-data` to see which sets and files it affects")
+        }
+        guard file.count == Int(node.size) else {
+            throw OperatorError.failed("\(backend.location): \(node.name) rebuilds to \(file.count) bytes, not \(node.size)",
+                                       remedy: "run `valkyrie verify --read-data` to see which sets and files it affects")
+        }
+        lastPatched.withLock { $0 = (blobs, file) }
+        return file
+    }
+
+    /// The blobs' plaintexts joined, or nil when they add up to more than `limit` bytes (none is read then).
+    public func joined(_ ids: [BlobID], limit: Int) async throws -> Data? {
+        var total = 0
+        for id in ids {
+            guard let length = rawLength(id) else {
+                throw OperatorError.failed("\(backend.location): blob \(id.short) is not in the index",
+                                           remedy: "run `valkyrie verify` to see which sets and files it affects")
+            }
+            total += length
+            if total > limit { return nil }
+        }
+        var out = Data(capacity: total)
+        for id in ids { out.append(try await blob(id, caching: false)) }
+        return out
     }
 
     /// Calls `visit` for every node under tree `id`, depth-first, with its path relative to the tree.

@@ -18,7 +18,7 @@ extension Verifier {
             for root in stored.snapshot.roots.values {
                 switch root {
                 case let .tree(id): used.formUnion(try await subsets(ofTree: id, buckets: buckets, memo: &memo))
-                case let .file(node): used.formUnion(subsets(of: node.content ?? [], buckets: buckets))
+                case let .file(node): used.formUnion(subsets(of: node.dataBlobs, buckets: buckets))
                 }
             }
             let times = used.map { lastRead[$0] }
@@ -39,7 +39,7 @@ extension Verifier {
         var out = subsets(of: [id], buckets: buckets)
         if !out.contains(-1), let tree = try? await repository.tree(id) {
             for node in tree.nodes {
-                out.formUnion(subsets(of: node.content ?? [], buckets: buckets))
+                out.formUnion(subsets(of: node.dataBlobs, buckets: buckets))
                 if let subtree = node.subtree { out.formUnion(try await subsets(ofTree: subtree, buckets: buckets, memo: &memo)) }
             }
         } else {

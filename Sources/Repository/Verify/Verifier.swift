@@ -173,7 +173,7 @@ public struct Verifier: Sendable {
 
     private func check(_ node: Node, path: String, damaged: [BlobID: String],
                        affects: inout [BlobID: [String]], missing: inout Set<BlobID>) {
-        for id in Set(node.content ?? []) {
+        for id in Set(node.dataBlobs) {
             if !repository.contains(id) { missing.insert(id) }
             if damaged[id] != nil || !repository.contains(id) { affects[id, default: []].append(path) }
         }
