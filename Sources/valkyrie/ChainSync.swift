@@ -18,6 +18,8 @@ enum ChainSync {
     /// command retries), so the command's own work still counts.
     static func finish() async -> (status: ExitStatus, error: OperatorError)? {
         let (catalog, repository) = opened.withLock { ($0.catalog, $0.repository) }
+        // However the command ends (a WAL left full made the next `find` after a run of backups re-read it).
+        defer { catalog?.checkpointWhenDone() }
         guard let catalog, let repository else { return nil }
         do {
             guard try ChainMirror.isPending(catalog, repository: repository) else { return nil }
