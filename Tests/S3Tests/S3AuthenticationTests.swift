@@ -87,13 +87,8 @@ final class AuthenticatingMoto: @unchecked Sendable {
     }
 
     static func with(_ body: (AuthenticatingMoto, S3Credentials) async throws -> Void) async throws {
-        let moto = try await AuthenticatingMoto()
-        do {
+        try await withStopping(try await AuthenticatingMoto(), stop: { $0.stop() }) { moto in
             try await body(moto, try await moto.createUser())
-            moto.stop()
-        } catch {
-            moto.stop()
-            throw error
         }
     }
 }

@@ -67,14 +67,7 @@ final class TLSMoto: @unchecked Sendable {
     }
 
     static func with(_ body: (TLSMoto) async throws -> Void) async throws {
-        let moto = try await TLSMoto()
-        do {
-            try await body(moto)
-            moto.stop()
-        } catch {
-            moto.stop()
-            throw error
-        }
+        try await withStopping(try await TLSMoto(), stop: { $0.stop() }, body)
     }
 }
 

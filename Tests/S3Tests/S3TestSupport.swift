@@ -165,3 +165,14 @@ func isOperatorError(_ error: any Error, status: Support.ExitStatus? = nil, ment
     if let status, error.status != status { return false }
     return parts.allSatisfy { error.problem.contains($0) }
 }
+
+/// Runs `body` with a server started for one test, and stops the server afterwards, also when `body` throws.
+func withStopping<Server>(_ server: Server, stop: (Server) -> Void, _ body: (Server) async throws -> Void) async throws {
+    do {
+        try await body(server)
+        stop(server)
+    } catch {
+        stop(server)
+        throw error
+    }
+}

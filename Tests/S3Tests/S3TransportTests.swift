@@ -41,14 +41,7 @@ final class SilentListener: @unchecked Sendable {
     }
 
     static func with(_ body: (SilentListener) async throws -> Void) async throws {
-        let listener = try SilentListener()
-        do {
-            try await body(listener)
-            listener.stop()
-        } catch {
-            listener.stop()
-            throw error
-        }
+        try await withStopping(try SilentListener(), stop: { $0.stop() }, body)
     }
 }
 
