@@ -208,15 +208,4 @@ extension Catalog {
     public func close() throws {
         try CatalogErrors.mapping(path) { try pool.close() }
     }
-
-    /// When a command ends: copies the WAL into the database file and empties it, so the next process to open
-    /// the catalog does not first re-read it whole (up to ~40 MiB) to rebuild its index. Skipped, the WAL kept
-    /// for a later command, when another connection is busy with the catalog within 0.2 s, or when this one
-    /// is read-only.
-    public func checkpointWhenDone() {
-        try? pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA busy_timeout = 200")
-            _ = try db.checkpoint(.truncate)
-        }
-    }
 }
