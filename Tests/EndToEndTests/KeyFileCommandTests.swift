@@ -4,12 +4,9 @@ import Testing
 
 /// `key add --key-file` and opening with a key file alone, driven as an operator would.
 @Suite struct KeyFileCommandTests {
+    /// RepositoryCommandTests' clean environment, with no passphrase unless one is named.
     func run(_ arguments: [String], password: String? = nil, extra: [String: String] = [:]) throws -> Subprocess.Result {
-        // Only what the test names: no repository, password, key file or config from the caller's environment.
-        var environment = ["PATH": "/usr/bin:/bin"]
-        environment["VALKYRIE_PASSWORD"] = password
-        environment.merge(extra) { $1 }
-        return try Subprocess.run(RepositoryCommandTests.valkyrie, arguments, environment: environment)
+        try RepositoryCommandTests().run(arguments, password: password, extra: extra)
     }
 
     @Test("key add --key-file makes a 0600 key file; it alone opens the repository (flag, env, config); a wrong one exits 2")
