@@ -13,7 +13,7 @@ struct RepositoryOptions: ParsableArguments {
 
     @Option(name: .customLong("key-file"), help: ArgumentHelp(
         "Key file of a key-file slot, tried before any other credential (default: $VALKYRIE_KEY_FILE, the config's `key_file`).",
-        discussion: "With `key add`: the key file of the new slot, created when missing."))
+        discussion: "With `init` and `key add`: the key file of a new slot, created when missing."))
     var keyFile: String?
 
     static let defaultLocation = "/var/backups/valkyrie"

@@ -66,6 +66,18 @@ import Testing
         #expect(refused.status == 2 && refused.stderrText.contains("last portable slot"), "\(refused.stderrText)")
     }
 
+    @Test("init --key-file adds a key-file slot beside the passphrase; a key file alone is refused as the only slot")
+    func initWithKeyFile() throws {
+        let folder = RepositoryCommandTests.Folder()
+        let keyFile = "\(folder.path)/init.key"
+        let created = try run(["init", "--repo", folder.repo, "--key-file", keyFile], password: "first passphrase")
+        #expect(created.status == 0 && created.stdoutText.contains("keyfile slot"), "\(created.stderrText)")
+        #expect(try run(["verify", "--repo", folder.repo], extra: ["VALKYRIE_KEY_FILE": keyFile]).status == 0)
+        let alone = try run(["init", "--repo", "\(folder.path)/alone", "--key-file", keyFile])
+        #expect(alone.status == 2 && alone.stderrText.contains("key-file slot only"), "\(alone.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder.path)/alone/config"))
+    }
+
     @Test("key add takes exactly one kind: --key-file with --passphrase exits 2")
     func oneKind() throws {
         let folder = RepositoryCommandTests.Folder()

@@ -16,7 +16,7 @@ public struct KeyFile: Sendable {
     /// Reads the key file at `path`: it must be a regular file that neither group nor others may access, holding
     /// exactly 64 hex digits and an optional newline.
     public static func read(_ path: String) throws -> KeyFile {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             let problem = errno == ENOENT ? "does not exist" : "cannot be opened (\(String(cString: strerror(errno))))"
             throw OperatorError.badInput("key file \(path) \(problem)", remedy: "check the path, or create it with `valkyrie key add --key-file \(path)`")
