@@ -38,8 +38,15 @@ public final class GPGContext {
 
     deinit { gpgme_release(ctx) }
 
-    /// gpgme must be told its version requirement once before the first context.
-    private static let libraryVersion: String? = gpgme_check_version(nil).map { String(cString: $0) }
+    /// gpgme must be told its version requirement once before the first context. Before that, its global flags:
+    /// `disable-gpgconf` keeps it to OpenPGP over the `gpg` on PATH, so that the first context no longer runs
+    /// `gpgconf` three times and `gpgsm --version` to list engines Valkyrie never uses (only `gpg --version`
+    /// remains); `require-gnupg` refuses a gpg older than 2.2 when the context is made.
+    private static let libraryVersion: String? = {
+        _ = gpgme_set_global_flag("disable-gpgconf", "1")
+        _ = gpgme_set_global_flag("require-gnupg", "2.2.0")
+        return gpgme_check_version(nil).map { String(cString: $0) }
+    }()
 
     // MARK: - gpgme data buffers, owned only inside one call
 

@@ -35,7 +35,7 @@ public final class Repository: Sendable {
             throw OperatorError.badInput("\(backend.location) already holds a repository",
                                          remedy: "use it, or choose an empty location")
         }
-        guard slot.kind.isPortable else { throw KeyRing.tpmOnly(backend.location) }
+        guard slot.kind.isPortable else { throw KeyRing.hostBoundOnly(backend.location, slot.kind) }
         let key = MasterKey.generate()
         let config = RepositoryConfig(version: version, id: BlobID.sha256(Data(UUID().uuidString.utf8)).hex,
                                       created: Date(), chunker: .standard)

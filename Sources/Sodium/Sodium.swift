@@ -2,7 +2,8 @@ import CSodium
 import Foundation
 import Support
 
-/// libsodium, wrapped once: BLAKE2b (Vaulthalla's content hash), argon2id (passphrase key slots), random bytes.
+/// libsodium, wrapped once: BLAKE2b (Vaulthalla's content hash; keyed, for key-file slots), argon2id (passphrase
+/// key slots), random bytes.
 public enum Sodium {
     private static let ready: Bool = sodium_init() >= 0
 
@@ -66,6 +67,39 @@ public enum Sodium {
             throw OperatorError.failed("argon2id could not allocate \(cost.memLimit >> 20) MiB",
                                        remedy: "free memory or lower the slot's cost")
         }
+        return out
+    }
+
+    /// The salt and personalisation lengths of BLAKE2b's parameter block (16 bytes each).
+    public static let blake2bSaltLength = Int(crypto_generichash_blake2b_SALTBYTES)
+    public static let blake2bPersonalLength = Int(crypto_generichash_blake2b_PERSONALBYTES)
+
+    /// Keyed BLAKE2b with a 32-byte digest and the parameter block's salt and personalisation set
+    /// (`crypto_generichash_blake2b_salt_personal`): a fast KDF for a key that is already uniformly random.
+    public static func blake2b256(_ data: Data, key: Data, salt: Data, personal: Data) throws -> Data {
+        ensureReady()
+        guard (16...64).contains(key.count), salt.count == blake2bSaltLength, personal.count == blake2bPersonalLength else {
+            throw OperatorError.failed("keyed BLAKE2b needs a 16 to 64-byte key, a 16-byte salt and a 16-byte personalisation")
+        }
+        var out = Data(count: 32)
+        let input = data.isEmpty ? Data([0]) : data // a valid pointer even for an empty message
+        let rc = out.withUnsafeMutableBytes { outBuf in
+            input.withUnsafeBytes { inBuf in
+                key.withUnsafeBytes { k in
+                    salt.withUnsafeBytes { s in
+                        personal.withUnsafeBytes { p in
+                            crypto_generichash_blake2b_salt_personal(
+                                outBuf.baseAddress!.assumingMemoryBound(to: UInt8.self), 32,
+                                inBuf.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(data.count),
+                                k.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count,
+                                s.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                p.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                        }
+                    }
+                }
+            }
+        }
+        guard rc == 0 else { throw OperatorError.failed("keyed BLAKE2b failed") }
         return out
     }
 

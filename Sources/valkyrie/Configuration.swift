@@ -16,6 +16,8 @@ struct Configuration: Decodable, Sendable {
     /// The key slot a backup opens the repository with: a file holding the passphrase (else `$VALKYRIE_PASSWORD`,
     /// the TPM of `tpm_tcti`, or the GPG keyring).
     var passwordFile: String?
+    /// A key file opening a key-file slot, tried before any other credential (README, Configuration).
+    var keyFile: String?
     /// What `valkyrie backup` captures (BackupConfiguration.swift).
     var host: HostSettings?
     var postgres: PostgresSettings?
@@ -37,6 +39,7 @@ struct Configuration: Decodable, Sendable {
         case repository, catalog, s3, host, postgres, vh, exports, excludes, maintenance, retention, monitoring
         case tpmTCTI = "tpm_tcti"
         case passwordFile = "password_file"
+        case keyFile = "key_file"
         case verifyContentHashes = "verify_content_hashes"
         case s3Capture = "s3_capture"
     }

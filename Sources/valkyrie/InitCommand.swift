@@ -7,7 +7,10 @@ struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create a repository with its first key slot: a passphrase, a GPG recipient, or both.",
-        discussion: "The passphrase comes from $VALKYRIE_PASSWORD or --password-file. Add TPM slots with `valkyrie key add --tpm`.")
+        discussion: """
+            The passphrase comes from $VALKYRIE_PASSWORD or --password-file. --key-file PATH also adds a key-file \
+            slot (the file is made when missing). Add TPM slots with `valkyrie key add --tpm`.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var repository: RepositoryOptions
@@ -28,6 +31,8 @@ struct InitCommand: AsyncParsableCommand {
         var slots: [NewKeySlot] = []
         if let passphrase { slots.append(.passphrase(passphrase)) }
         if let gpg { slots.append(.gpg(fingerprint: gpg)) }
+        // Only the flag: $VALKYRIE_KEY_FILE and the config's key_file are for opening.
+        if let keyFile = repository.keyFile { slots.append(.keyFile(try KeyFile.readOrCreate(keyFile))) }
         guard let first = slots.first else {
             throw OperatorError.badInput("no credential for the first key slot",
                                          remedy: "set $VALKYRIE_PASSWORD, give --password-file, or give --gpg FINGERPRINT")

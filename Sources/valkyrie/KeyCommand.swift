@@ -46,7 +46,11 @@ struct SlotSummary: Encodable {
 struct KeyAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Add a key slot, opening the repository with an existing one.",
-        discussion: "The new passphrase comes from $VALKYRIE_NEW_PASSWORD or --new-password-file.")
+        discussion: """
+            The new passphrase comes from $VALKYRIE_NEW_PASSWORD or --new-password-file. --key-file PATH adds a \
+            key-file slot for PATH, creating it (mode 0600, 256 random bits) when missing; the repository is then \
+            opened with the other credentials ($VALKYRIE_KEY_FILE and the config's key_file included).
+            """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var repository: RepositoryOptions
@@ -67,13 +71,22 @@ struct KeyAddCommand: AsyncParsableCommand {
     var label: String?
 
     func validate() throws {
-        guard [passphrase, gpg != nil, tpm].filter({ $0 }).count == 1 else {
-            throw ValidationError("say which one kind of slot to add: --passphrase, --gpg FINGERPRINT or --tpm")
+        guard [passphrase, gpg != nil, tpm, repository.keyFile != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("say which one kind of slot to add: --passphrase, --gpg FINGERPRINT, --tpm or --key-file PATH")
         }
     }
 
     func run() async throws {
         let config = try global.loadConfiguration()
+        if let keyFile = repository.keyFile {
+            // --key-file names the new slot's file here; the repository opens with the other credentials.
+            var opener = repository
+            opener.keyFile = nil
+            let repo = try await opener.open(global)
+            let slot = try await repo.addSlot(.keyFile(try KeyFile.readOrCreate(keyFile)), label: label ?? "keyfile")
+            global.output.emit(SlotSummary(slot)) { "added \(slot.title) for key file \(keyFile)" }
+            return
+        }
         let new: NewKeySlot
         if let gpg {
             new = .gpg(fingerprint: gpg)

@@ -11,6 +11,11 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .customLong("password-file"), help: "File holding the repository passphrase (default: $VALKYRIE_PASSWORD).")
     var passwordFile: String?
 
+    @Option(name: .customLong("key-file"), help: ArgumentHelp(
+        "Key file of a key-file slot, tried before any other credential (default: $VALKYRIE_KEY_FILE, the config's `key_file`).",
+        discussion: "With `init` and `key add`: the key file of a new slot, created when missing."))
+    var keyFile: String?
+
     static let defaultLocation = "/var/backups/valkyrie"
 
     /// `--repo`, then `$VALKYRIE_REPOSITORY`, then the config's `repository`, then the default.
@@ -56,10 +61,16 @@ struct RepositoryOptions: ParsableArguments {
         tcti ?? ProcessInfo.processInfo.environment["VALKYRIE_TPM_TCTI"] ?? config.tpmTCTI
     }
 
-    /// Every credential the operator offers, in the order they are tried: passphrase, TPM, then the GPG
-    /// keyring of $GNUPGHOME (tried only when the repository has GPG slots).
+    /// The key file: `--key-file`, `$VALKYRIE_KEY_FILE`, the config's `key_file`.
+    func keyFilePath(_ config: Configuration) -> String? {
+        keyFile ?? ProcessInfo.processInfo.environment["VALKYRIE_KEY_FILE"] ?? config.keyFile
+    }
+
+    /// Every credential the operator offers, in the order they are tried: the key file (no KDF at all), the
+    /// passphrase, TPM, then the GPG keyring of $GNUPGHOME (tried only when the repository has GPG slots).
     func unlockMethods(_ config: Configuration) throws -> [Unlock] {
         var methods: [Unlock] = []
+        if let path = keyFilePath(config) { methods.append(.keyFile(try KeyFile.read(path), path: path)) }
         if let passphrase = try passphrase() ?? configPassphrase(config) { methods.append(.passphrase(passphrase)) }
         if let tcti = tpm(config) { methods.append(.tpm(tcti: tcti)) }
         methods.append(.gpg(homeDirectory: nil))

@@ -28,6 +28,21 @@ import Testing
         #expect(a.count == 32 && a == b && a != c)
     }
 
+    @Test func keyedBlake2bWithSaltAndPersonalKnownVector() throws {
+        // Cross-checked with CPython's hashlib.blake2b(b"abc", key=bytes(range(32)), salt=bytes(range(16)),
+        // person=b"valkyrie keyfile", digest_size=32), an implementation independent of libsodium.
+        let key = Data(0..<32), salt = Data(0..<16), personal = Data("valkyrie keyfile".utf8)
+        #expect(try Sodium.blake2b256(Data("abc".utf8), key: key, salt: salt, personal: personal).hex
+                == "e9c5b7695d593453585e2792f72e505327ec9a9178eae795650ee9defff5afdf")
+        // Salt and personalisation are part of the hash: changing either changes the digest.
+        let other = try Sodium.blake2b256(Data("abc".utf8), key: key, salt: Data(1..<17), personal: personal)
+        let otherPersonal = try Sodium.blake2b256(Data("abc".utf8), key: key, salt: salt, personal: Data("valkyrie keyfilf".utf8))
+        #expect(Set([other.hex, otherPersonal.hex, "e9c5b7695d593453585e2792f72e505327ec9a9178eae795650ee9defff5afdf"]).count == 3)
+        for (k, s, p) in [(Data(count: 8), salt, personal), (key, Data(count: 15), personal), (key, salt, Data(count: 17))] {
+            #expect(throws: (any Error).self) { try Sodium.blake2b256(Data(), key: k, salt: s, personal: p) }
+        }
+    }
+
     @Test func wrongSaltLengthIsRefused() {
         #expect(throws: (any Error).self) {
             try Sodium.argon2id(passphrase: Data(), salt: Data(count: 3), cost: .interactive)

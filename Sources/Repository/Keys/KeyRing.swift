@@ -1,7 +1,8 @@
 import Foundation
 import Support
 
-/// The key slots of a repository: list, open, add, remove, and the rule that a portable slot must remain.
+/// The key slots of a repository: list, open, add, remove, and the rule that a portable slot (passphrase or GPG)
+/// must remain.
 public enum KeyRing {
     /// Every slot, readable without any key.
     public static func slots(backend: any Backend) async throws -> [KeySlot] {
@@ -45,11 +46,13 @@ public enum KeyRing {
         }
         let kinds = Set(slots.map(\.kind.rawValue)).sorted().joined(separator: ", ")
         throw OperatorError.badInput("no credential was given for the slots of \(location) (\(kinds))",
-                                     remedy: "set $VALKYRIE_PASSWORD or --password-file, or use a GPG or TPM slot")
+                                     remedy: "set $VALKYRIE_PASSWORD or --password-file, give a key file, or use a GPG or TPM slot")
     }
 
-    static func tpmOnly(_ location: String) -> OperatorError {
-        OperatorError.badInput("\(location) would be protected by a TPM slot only, which dies with the host",
+    /// A repository whose slots would all be bound to the host (TPM, key file) is refused.
+    static func hostBoundOnly(_ location: String, _ kind: KeySlot.Kind) -> OperatorError {
+        OperatorError.badInput(kind == .tpm ? "\(location) would be protected by a TPM slot only, which dies with the host"
+                                            : "\(location) would be protected by a key-file slot only, which stays on the host",
                                remedy: "add a passphrase or GPG slot first")
     }
 }
@@ -60,7 +63,7 @@ extension Repository {
     public func addSlot(_ slot: NewKeySlot, label: String) async throws -> KeySlot {
         let existing = try await KeyRing.slots(backend: backend)
         if !slot.kind.isPortable && !existing.contains(where: \.kind.isPortable) {
-            throw KeyRing.tpmOnly(backend.location)
+            throw KeyRing.hostBoundOnly(backend.location, slot.kind)
         }
         let made = try slot.make(for: key, label: label)
         try await store(slot: made)

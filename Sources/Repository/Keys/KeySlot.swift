@@ -8,10 +8,11 @@ import TPM
 /// key (KEK) that the slot's kind yields (docs/repository-format.md, Keys).
 public struct KeySlot: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
-        case passphrase, gpg, tpm
+        case passphrase, gpg, tpm, keyfile
 
-        /// Passphrase and GPG slots survive the host; a TPM slot dies with it.
-        public var isPortable: Bool { self != .tpm }
+        /// Passphrase and GPG slots survive the host; a TPM slot dies with it, and a key file stays on it unless
+        /// the operator copies it.
+        public var isPortable: Bool { self == .passphrase || self == .gpg }
     }
 
     public var id: String
@@ -19,7 +20,7 @@ public struct KeySlot: Sendable, Codable, Equatable {
     public var label: String
     public var created: Date
     public var host: String
-    /// passphrase: argon2id salt and cost.
+    /// passphrase: argon2id salt and cost. keyfile: the salt of the KEK's keyed BLAKE2b.
     public var salt: Data?
     public var cost: Sodium.Argon2Cost?
     /// gpg: the recipient and the OpenPGP message holding the KEK.
@@ -58,12 +59,15 @@ public enum NewKeySlot: Sendable {
     case gpg(fingerprint: String, homeDirectory: String? = nil)
     /// Sealed by the TPM reached through this TCTI (`device:/dev/tpmrm0`, `swtpm:host=...,port=...`).
     case tpm(tcti: String)
+    /// Opened by the secret of a key file.
+    case keyFile(KeyFile)
 
     var kind: KeySlot.Kind {
         switch self {
         case .passphrase: .passphrase
         case .gpg: .gpg
         case .tpm: .tpm
+        case .keyFile: .keyfile
         }
     }
 
@@ -96,6 +100,10 @@ public enum NewKeySlot: Sendable {
             let sealed = try TPMContext(tcti: tcti).seal(kek)
             slot.tpmPrivate = sealed.privateArea
             slot.tpmPublic = sealed.publicArea
+        case let .keyFile(file):
+            let salt = Sodium.randomBytes(Sodium.blake2bSaltLength)
+            kek = try file.kek(salt: salt)
+            slot.salt = salt
         }
         defer { Sodium.wipe(&kek) }
         slot.wrapped = try KeySlot.wrap(master, kek: kek, id: id)
@@ -110,12 +118,15 @@ public enum Unlock: Sendable {
     case gpg(homeDirectory: String? = nil)
     /// The TPM that sealed a TPM slot.
     case tpm(tcti: String)
+    /// The key file of a key-file slot, read from `path` (named in messages).
+    case keyFile(KeyFile, path: String)
 
     var kind: KeySlot.Kind {
         switch self {
         case .passphrase: .passphrase
         case .gpg: .gpg
         case .tpm: .tpm
+        case .keyFile: .keyfile
         }
     }
 
@@ -150,6 +161,14 @@ public enum Unlock: Sendable {
             }
             defer { Sodium.wipe(&kek) }
             do { return try slot.unwrap(kek: kek) } catch { throw Self.damaged(slot) }
+        case let .keyFile(file, path):
+            guard let salt = slot.salt, salt.count == Sodium.blake2bSaltLength else { throw Self.damaged(slot) }
+            var kek = try file.kek(salt: salt)
+            defer { Sodium.wipe(&kek) }
+            do { return try slot.unwrap(kek: kek) } catch {
+                throw OperatorError.badInput("key file \(path) does not open \(slot.title)",
+                                             remedy: "check --key-file, $VALKYRIE_KEY_FILE or the config's key_file")
+            }
         }
     }
 
