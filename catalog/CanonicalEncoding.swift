@@ -23,12 +23,13 @@ enum CanonicalEncoding {
     /// The `previous hash` of event 1.
     static let genesis = Data(repeating: 0, count: 32)
 
-    static func encode(_ event: EventFields) -> Data { Data(bytes(event)) }
+    static func encode(_ event: EventFields) -> Data { Data(head(event)) + event.payload }
 
-    /// The encoding as bytes (an array: appending small pieces to `Data` costs more than the hashing).
-    static func bytes(_ event: EventFields) -> [UInt8] {
+    /// The encoding up to the payload's bytes (an array: appending small pieces to `Data` costs more than the
+    /// hashing). The payload follows as it is, never copied behind it.
+    static func head(_ event: EventFields) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(320 + event.payload.count)
+        out.reserveCapacity(320)
         func length(_ count: Int) {
             out.append(UInt8(truncatingIfNeeded: count >> 24))
             out.append(UInt8(truncatingIfNeeded: count >> 16))
@@ -51,14 +52,14 @@ enum CanonicalEncoding {
         field(event.actorName)
         field(event.setID ?? "")
         length(event.payload.count)
-        out.append(contentsOf: event.payload)
         return out
     }
 
     static func hash(previous: Data, _ event: EventFields) -> Data {
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: bytes(event))
+        hasher.update(data: head(event))
+        hasher.update(data: event.payload)
         return Data(hasher.finalize())
     }
 }

@@ -8,26 +8,22 @@ extension EventPayload {
     }
 }
 
-/// Keeps the projections (sets, items, exports, drills, restores) in step with the events. The same code runs
-/// for every append and for `catalog rebuild`, so rebuilt rows equal incrementally maintained ones.
+/// Keeps the projections (sets, items, exports, drills; restores are read from the log) in step with the events.
+/// The same code runs for every append and for `catalog rebuild`, so rebuilt rows equal incrementally maintained ones.
 /// Events of unknown types, or payloads this build cannot decode, change no projection.
 enum Projector {
-    static let tables = ["sets", "items", "exports", "drills", "drill_checks", "restores"]
+    static let tables = ["sets", "items", "exports", "drills", "drill_checks"]
+    private static let restoredType = EventType.fileRestored.rawValue, extractedType = EventType.keyExtracted.rawValue
 
-    /// `chain` keys the rows made per event (exports, drill checks, restores): '' for this catalog's own chain,
+    /// `chain` keys the rows made per event (exports, drill checks): '' for this catalog's own chain,
     /// the chain id for another host's chain copied in from the repository.
     static func apply(_ event: EventFields, typed: (any EventPayload)?, chain: String = "", _ db: Database) throws {
+        // A set's restores are read from the log itself (Queries.restores, migration 0007): nothing to write or decode.
+        if event.type == restoredType || event.type == extractedType { return }
         guard let payload = typed ?? KnownEvents.byType[EventType(rawValue: event.type)].flatMap({ try? $0.decodePayload(event.payload) })
         else { return }
         let at = event.occurredAt
-        // Cases are tried in order, each a dynamic cast: the type appended in bulk (one per restored file) first.
         switch payload {
-        case let restored as FileRestored:
-            try run(db, """
-                INSERT INTO restores (chain, seq, set_id, kind, item, path, vault, target, size, digest, recipients, restored_at)
-                VALUES (?, ?, ?, 'file', ?, ?, ?, ?, ?, ?, '[]', ?)
-                """, chain, event.seq, restored.set.storedText, restored.item, restored.path, restored.vault,
-                      restored.target, restored.size, restored.digest, at)
         case let started as BackupStarted:
             try run(db, """
                 INSERT INTO sets (id, name, host, ordinal, status, started_at, valkyrie_version)
@@ -71,10 +67,6 @@ enum Projector {
         case let done as DrillCompleted:
             try run(db, "UPDATE drills SET status = ?, finished_at = ?, report = ? WHERE id = ? AND status = 'running'",
                     done.passed ? "passed" : "failed", at, done.report, done.drill.storedText)
-        case let key as KeyExtracted:
-            try run(db, """
-                INSERT INTO restores (chain, seq, set_id, kind, vault, recipients, restored_at) VALUES (?, ?, ?, 'key', ?, ?, ?)
-                """, chain, event.seq, key.set.storedText, key.vault, try json(key.recipients), at)
         default:
             // repository initialized, prune / verify completed, chain anchored: in the log only.
             break
@@ -93,7 +85,7 @@ enum Projector {
             """, set.storedText)
     }
 
-    private static func run<each V: StatementBinding>(_ db: Database, _ sql: String, _ values: repeat each V) throws {
+    private static func run<each V: CatalogBinding>(_ db: Database, _ sql: String, _ values: repeat each V) throws {
         try Catalog.execute(db, sql, repeat each values)
     }
 

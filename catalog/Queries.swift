@@ -85,7 +85,7 @@ extension Catalog {
                         db, sql: "SELECT * FROM drill_checks WHERE drill_id = ? ORDER BY seq", arguments: [row["id"] as String]
                     ).map(DrillCheckRecord.init(row:)))
                 }
-            let restores = try Row.fetchAll(db, sql: "SELECT * FROM restores WHERE set_id = ? ORDER BY seq", arguments: [id])
+            let restores = try Row.fetchAll(db, sql: Queries.restores(" AND set_id = ?") + " ORDER BY seq, chain", arguments: [id, id])
                 .map(RestoreRecord.init(row:))
             return SetDetails(set: set, items: items, exports: exports, drills: drills, restores: restores)
         }
@@ -105,6 +105,22 @@ enum Queries {
         let order = filter.since == nil ? "seq" : "+seq"
         guard let limit = filter.limit else { return ("SELECT * FROM events \(whereClause) ORDER BY \(order)", arguments) }
         return ("SELECT * FROM (SELECT * FROM events \(whereClause) ORDER BY \(order) DESC LIMIT \(max(0, limit))) ORDER BY seq", arguments)
+    }
+
+    /// Restores, read from the log (migration 0007): the file.restored and key.extracted events of this catalog's
+    /// chain ('') and of the chains copied in, as rows of the columns `RestoreRecord` reads. `condition` is added to
+    /// both halves (its arguments bound twice).
+    static func restores(_ condition: String) -> String {
+        let columns = """
+            seq, set_id, CASE type WHEN 'file.restored' THEN 'file' ELSE 'key' END AS kind,
+            json_extract(payload, '$.item') AS item, json_extract(payload, '$.path') AS path,
+            json_extract(payload, '$.vault') AS vault, json_extract(payload, '$.target') AS target,
+            json_extract(payload, '$.size') AS size, json_extract(payload, '$.digest') AS digest,
+            CASE type WHEN 'file.restored' THEN '[]' ELSE json_extract(payload, '$.recipients') END AS recipients,
+            occurred_at AS restored_at
+            """
+        let rows = "WHERE type IN ('file.restored', 'key.extracted') AND set_id IS NOT NULL" + condition
+        return "SELECT '' AS chain, \(columns) FROM events \(rows) UNION ALL SELECT chain, \(columns) FROM peer_events \(rows)"
     }
 
     static func set(_ id: UUID, _ db: Database) throws -> SetRecord? {

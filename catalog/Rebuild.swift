@@ -41,7 +41,8 @@ extension Catalog {
         return try read { db in
             func count(_ table: String) throws -> Int { try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
             return RebuildReport(events: events, sets: try count("sets"), items: try count("items"),
-                                 exports: try count("exports"), drills: try count("drills"), restores: try count("restores"),
+                                 exports: try count("exports"), drills: try count("drills"),
+                                 restores: try count("(\(Queries.restores("")))"),
                                  contentIndexes: contents == nil ? "kept" : "rebuilt",
                                  fileIndexRows: try count("file_index"), vaultIndexRows: try count("vault_index"))
         }

@@ -28,3 +28,9 @@ static inline int valkyrie_sqlite_read_prefix(const char *path, unsigned char *o
     sqlite3_close(db);
     return rc;
 }
+
+/// Binds `length` bytes of UTF-8 text, copied by SQLite (SQLITE_TRANSIENT, a macro Swift cannot import). An empty
+/// text may come without a pointer: it binds the empty text, never NULL.
+static inline int valkyrie_sqlite_bind_text(sqlite3_stmt *statement, int index, const unsigned char *text, int length) {
+    return sqlite3_bind_text(statement, index, text ? (const char *)text : "", length, SQLITE_TRANSIENT);
+}

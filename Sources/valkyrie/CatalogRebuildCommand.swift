@@ -8,8 +8,8 @@ struct CatalogRebuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild", abstract: "Replay every event into the projections, or rebuild the whole catalog from the repository.",
         discussion: """
-        Without --from-repository the event chain is never changed: the projections (sets, items, exports, drills,
-        restores) are dropped and replayed, the file and vault index kept. With --from-repository (a new host: same
+        Without --from-repository the event chain is never changed: the projections (sets, items, exports, drills)
+        are dropped and replayed (restores are read from the events), the file and vault index kept. With --from-repository (a new host: same
         repository, same key) the catalog is made from the chains kept in the repository: this host's chain (or
         --chain), every other host's chain beside it, and the file and vault index derived from each set's trees.
         Refused into a catalog that has events unless --force, which moves the old file aside first.

@@ -89,5 +89,36 @@ import Testing
             }
         }
     }
+
+    /// A batch longer than one INSERT statement's rows (two full statements and a remainder) is stored in order,
+    /// every row chained onto the one before with its documented hash, and returned as stored; a batch whose last
+    /// event fails leaves nothing behind.
+    @Test func batchesSpanningSeveralStatementsChainRowByRow() throws {
+        try Fixture.withDirectory { dir in
+            let catalog = try Fixture.catalog(dir)
+            let set = try catalog.startSet(host: "vh1", valkyrieVersion: "0.1.0", items: ["etc"])
+            let count = 2 * Catalog.rowsPerStatement + 5
+            let drafts = try (0..<count).map { n in
+                n % 3 == 0 ? try EventDraft(VerifyCompleted(checkedPacks: n, problems: []))
+                    : try EventDraft(FileRestored(set: set.id, item: "etc", path: "/etc/f\(n)", target: "/tmp/r", size: Int64(n), digest: "d"))
+            }
+            let events = try catalog.append(drafts)
+            #expect(events.map(\.seq) == Array(2...Int64(count + 1)))
+            #expect(try catalog.events().dropFirst().map { $0 } == events)
+            let stored = try catalog.read { db in try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > 1 ORDER BY seq") }
+            var previous = try #require(catalog.events().first).hash
+            for (event, row) in zip(events, stored) {
+                #expect(event.previousHash == previous)
+                #expect(CanonicalEncoding.hash(previous: previous, EventFields(row: row)) == event.hash)
+                previous = event.hash
+            }
+            #expect(try catalog.verifyChain().ok)
+            #expect(try catalog.details(of: catalog.requireSet(set.name)).restores.count == count - (count + 2) / 3)
+            let head = try catalog.head()
+            let again = BackupStarted(set: set.id, name: set.name, host: "vh1", ordinal: 2, valkyrieVersion: "0.1.0", items: [])
+            #expect(throws: (any Error).self) { try catalog.append(drafts + [try EventDraft(again)]) }
+            #expect(try catalog.head() == head)
+        }
+    }
 }
 

@@ -16,6 +16,8 @@ import Testing
             #expect(try copy.events() == original.events())
             #expect(try copy.chainID() == original.chainID())
             for table in Projector.tables { #expect(try Fixture.rows(copy, table) == Fixture.rows(original, table), "\(table)") }
+            let sets = try original.sets()
+            #expect(try sets.map { try copy.details(of: $0) } == sets.map { try original.details(of: $0) })
             // The next event chains onto the copied head, exactly as it would have onto the original's.
             let next = try copy.append(VerifyCompleted(checkedPacks: 1, problems: []))
             let head = try original.head()

@@ -181,8 +181,11 @@ import Testing
                 #expect(try log(EventFilter(type: .fileRestored, since: since, limit: limit)).allSatisfy { $0.hasPrefix("SEARCH events USING INDEX") })
             }
             #expect(try Self.plan(catalog, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", []) == ["SCAN events"])
-            #expect(try Self.plan(catalog, "SELECT * FROM restores WHERE set_id = ? ORDER BY seq", ["S"])
-                == ["SEARCH restores USING INDEX restores_by_set (set_id=?)"])
+            // Restores are read from the log (migration 0007): through the set indexes of both chains' events.
+            let restores = try Self.plan(catalog, Queries.restores(" AND set_id = ?") + " ORDER BY seq, chain", ["S", "S"])
+            #expect(restores.contains("SEARCH events USING INDEX events_by_set (set_id=?)")
+                && restores.contains("SEARCH peer_events USING INDEX peer_events_by_set (set_id=?)")
+                && !restores.contains { $0.hasPrefix("SCAN") }, "\(restores)")
             #expect(try Self.plan(catalog, "SELECT * FROM exports WHERE set_id = ? ORDER BY seq", ["S"])
                 == ["SEARCH exports USING INDEX exports_by_set (set_id=?)"])
             #expect(try Self.plan(catalog, "SELECT * FROM drill_checks WHERE drill_id = ? ORDER BY seq", ["D"])
