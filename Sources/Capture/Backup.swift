@@ -232,7 +232,8 @@ public final class Backup: Sendable {
             }
         }
         try jsonl.seek(toOffset: 0)
-        let indexNode = try await writer.storeStream(jsonl, name: "vault-index.jsonl", mode: 0o600, mtime: started)
+        let indexNode = try await writer.storeStream(jsonl, patchingOn: try await previous?.file(SetLayout.vaultIndex),
+                                                     name: "vault-index.jsonl", mode: 0o600, mtime: started)
         try await record(CapturedItem(root: SetLayout.vaultIndex, value: .file(indexNode), files: 1, bytes: indexNode.size, started: Date()))
 
         begin(SetLayout.version)
