@@ -190,7 +190,8 @@ public final class Backup: Sendable {
             }
             let s3 = try await S3Source(access: access, vaults: s3Vaults, writer: writer, progress: progress,
                                         previousTree: previous?.tree(SetLayout.s3),
-                                        previousObjects: try await previous?.s3Objects() ?? []).capture()
+                                        previousObjects: try await previous?.s3Objects() ?? [],
+                                        previousList: try await previous?.file(SetLayout.s3Objects)).capture()
             try await record(s3.objects)
             try await record(s3.list)
         }

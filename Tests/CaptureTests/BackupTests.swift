@@ -92,6 +92,8 @@ import Vaulthalla
         let listNode = try #require(try await repository2.node(at: "", in: listRoot))
         let listLines = try await repository2.read(listNode, offset: 0, length: Int(listNode.size)).split(separator: UInt8(ascii: "\n"))
         #expect(!listLines.isEmpty && listLines.allSatisfy { !String(decoding: $0, as: UTF8.self).contains("\"metadata\"") })
+        // The unchanged list is a patch on the first set's, and the next backup took every object from it (above).
+        #expect(listNode.patchBase != nil)
         #expect(try listLines.map { try JSONFormat.decoder().decode(S3ObjectLine.self, from: Data($0)) }.allSatisfy { !$0.etag.isEmpty })
         let varLib = try #require(second.items.first { $0.item == SetLayout.varLib })
         #expect(varLib.reused == varLib.files && varLib.bytesRead == 0)
@@ -104,6 +106,8 @@ import Vaulthalla
         let (third, catalog3, repository3) = try await lab.backup()
         #expect(third.status == "complete", "\(third.mismatches)")
         #expect(third.reusedFiles > 0 && third.bytesRead > 0)
+        // Objects are taken over from the second set's object list, a patch.
+        #expect(try #require(third.items.first { $0.item == SetLayout.s3 }).reused > 0)
         // The day's dump is a patch on the first set's, and reads back as the dump pg_dump wrote (its SHA-256).
         let thirdSnapshot = try #require(try await repository3.snapshots().first { $0.id.hex == third.snapshot })
         let thirdPostgres = try #require(thirdSnapshot.snapshot.roots[SetLayout.postgres])

@@ -21,7 +21,7 @@ import Testing
         return Data((lines.joined() + (0..<n).map { "row new \($0)\n" }.joined()).utf8)
     }
 
-    @Test("a chain of days: each a patch on the first day's file (the base, never a patch), read back exactly, also after prune")
+    @Test("a chain of days, streamed or from memory: each a patch on the first day's file (the base, never a patch), read back exactly, also after prune")
     func chain() async throws {
         let scratch = Scratch()
         let repository = try await Fixture.repository(scratch.sub("repo"))
@@ -30,7 +30,9 @@ import Testing
         for n in 0..<4 {
             let writer = try await repository.beginSet()
             let file = Self.day(n)
-            let node = try await writer.storeStream(try Self.handle(file, in: scratch), patchingOn: previous, name: "index.jsonl")
+            // Streamed (the dump, the vault index) or from memory (the S3 object list): the same patches.
+            let node = n == 2 ? try await writer.storeFile(file, patchingOn: previous, name: "index.jsonl")
+                              : try await writer.storeStream(try Self.handle(file, in: scratch), patchingOn: previous, name: "index.jsonl")
             #expect(node.size == Int64(file.count))
             let committed = try await writer.commit(metadata: .null, roots: ["index": .file(node)])
             if n == 0 {
@@ -69,6 +71,7 @@ import Testing
         let unrelated = Data((0..<300_000).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         let changed = try await writer.storeStream(try Self.handle(unrelated, in: scratch), patchingOn: first, name: "f")
         #expect(changed.patchBase == nil && changed.size == Int64(unrelated.count))
+        #expect(try await writer.storeFile(unrelated, patchingOn: first, name: "f").patchBase == nil)
         var gone = first
         gone.content = [BlobID.sha256(Data("not stored".utf8))]
         let unreadable = try await writer.storeStream(try Self.handle(Self.day(1), in: scratch), patchingOn: gone, name: "f")
@@ -82,6 +85,7 @@ import Testing
         let base = try await oldWriter.storeFile(Self.day(0), name: "f")
         let next = try await oldWriter.storeStream(try Self.handle(Self.day(1), in: scratch), patchingOn: base, name: "f")
         #expect(next.patchBase == nil)
+        #expect(try await oldWriter.storeFile(Self.day(1), patchingOn: base, name: "f").patchBase == nil)
     }
 
     @Test("rejoin yields the bytes already read, then the rest of the pipe, then its end")

@@ -1,7 +1,7 @@
 import Foundation
 import Zstd
 
-/// Files that change a little everywhere each day (the dump, the vault index) share no chunk with their last
+/// Files that change a little everywhere each day (the dump, the vault index, the S3 object list) share no chunk with their last
 /// version, so they are stored as a zstd patch on the file their previous version is, or patches (its base, never
 /// a patch itself), unless the patch would not be much smaller (docs/repository-format.md, "Patches").
 extension SetWriter {
@@ -17,9 +17,7 @@ extension SetWriter {
     /// previous set, or nil.
     public func storeStream(_ input: FileHandle, patchingOn previous: Node?, name: String, mode: UInt32 = 0o600,
                             mtime: Date = Date()) async throws -> Node {
-        guard repository.config.allowsPatches, let previous, let ids = previous.patchBase ?? previous.content else {
-            return try await storeStream(input, name: name, mode: mode, mtime: mtime)
-        }
+        guard let ids = patchBase(previous) else { return try await storeStream(input, name: name, mode: mode, mtime: mtime) }
         async let loaded = repository.joined(ids, limit: Self.patchLimit)
         var file = Data()
         while file.count <= Self.patchLimit, let piece = try input.read(upToCount: 1 << 20), !piece.isEmpty {
@@ -29,6 +27,26 @@ extension SetWriter {
         guard file.count <= Self.patchLimit, let base = (try? await loaded) ?? nil else {
             return try await storeStream(Self.rejoin(file, input), name: name, mode: mode, mtime: mtime)
         }
+        return try await store(file, patchingOn: base, ids: ids, name: name, mode: mode, mtime: mtime)
+    }
+
+    /// `storeStream(_:patchingOn:)` for a file built in memory.
+    public func storeFile(_ file: Data, patchingOn previous: Node?, name: String, mode: UInt32 = 0o600,
+                          mtime: Date = Date()) async throws -> Node {
+        guard let ids = patchBase(previous), file.count <= Self.patchLimit,
+              let base = (try? await repository.joined(ids, limit: Self.patchLimit)) ?? nil else {
+            return try await storeFile(file, name: name, mode: mode, mtime: mtime)
+        }
+        return try await store(file, patchingOn: base, ids: ids, name: name, mode: mode, mtime: mtime)
+    }
+
+    /// The blobs a patch on `previous` would apply to (its base when it is a patch itself), if patches are allowed.
+    private func patchBase(_ previous: Node?) -> [BlobID]? {
+        guard repository.config.allowsPatches, let previous else { return nil }
+        return previous.patchBase ?? previous.content
+    }
+
+    private func store(_ file: Data, patchingOn base: Data, ids: [BlobID], name: String, mode: UInt32, mtime: Date) async throws -> Node {
         let patch = try Zstd.compress(file, prefix: base)
         guard patch.count <= file.count / Self.patchShare else {
             return try await storeFile(file, name: name, mode: mode, mtime: mtime)
