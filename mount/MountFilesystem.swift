@@ -156,6 +156,9 @@ public final class MountFilesystem: ReadOnlyFilesystem {
     func resolve(_ entry: FileEntry) throws -> Node? {
         guard let reference = NodeReference(entry.node) else { return nil }
         let repository = self.repository
-        return try blocking { try await repository.node(reference, of: entry) }
+        return try blocking {
+            try await repository.node(reference, name: String(entry.path.split(separator: "/").last ?? ""), mode: entry.mode,
+                                      uid: entry.uid, gid: entry.gid, mtimeNanoseconds: entry.mtimeNanoseconds, size: entry.size)
+        }
     }
 }

@@ -190,7 +190,8 @@ public final class Backup: Sendable {
             }
             let s3 = try await S3Source(access: access, vaults: s3Vaults, writer: writer, progress: progress,
                                         previousTree: previous?.tree(SetLayout.s3),
-                                        previousObjects: try await previous?.s3Objects() ?? []).capture()
+                                        previousObjects: try await previous?.s3Objects() ?? [],
+                                        previousList: try await previous?.file(SetLayout.s3Objects)).capture()
             try await record(s3.objects)
             try await record(s3.list)
         }
@@ -232,7 +233,8 @@ public final class Backup: Sendable {
             }
         }
         try jsonl.seek(toOffset: 0)
-        let indexNode = try await writer.storeStream(jsonl, name: "vault-index.jsonl", mode: 0o600, mtime: started)
+        let indexNode = try await writer.storeStream(jsonl, patchingOn: try await previous?.file(SetLayout.vaultIndex),
+                                                     name: "vault-index.jsonl", mode: 0o600, mtime: started)
         try await record(CapturedItem(root: SetLayout.vaultIndex, value: .file(indexNode), files: 1, bytes: indexNode.size, started: Date()))
 
         begin(SetLayout.version)

@@ -103,8 +103,7 @@ public enum CatalogFromRepository {
                                 tree: { try await repository.tree($0, caching: false) })
         }
         if case let .file(node)? = snapshot.roots[SetLayout.vaultIndex] {
-            var data = Data()
-            for id in node.content ?? [] { data.append(try await repository.blob(id)) }
+            let data = try await repository.read(node, offset: 0, length: Int(node.size))
             let lines = try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
                 try JSONFormat.decoder().decode(VaultIndexLine.self, from: Data($0.utf8))
             }

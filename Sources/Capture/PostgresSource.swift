@@ -3,14 +3,12 @@ import Foundation
 import Repository
 import Support
 import Synchronization
-import Zstd
 
 /// The `postgres` root: `vaulthalla.dump` streamed from `pg_dump` into the repository (never to disk), and
 /// `vaulthalla.toc.txt`, `pg_restore --list` of the dump's head.
 ///
 /// A day's dump shares most rows with the last one, but the rows that changed lie everywhere, so no chunk of the
-/// two dedupes. Where the repository allows patches, the dump is stored as a zstd patch on the file the previous
-/// set's dump is, or patches (its base, never a patch itself), unless the patch would not be much smaller.
+/// two dedupes: it is stored as a patch on the previous set's dump where that pays (`SetWriter.storeStream(_:patchingOn:)`).
 struct PostgresSource {
     let snapshot: DatabaseSnapshot
     let writer: SetWriter
@@ -21,12 +19,6 @@ struct PostgresSource {
     /// pg_dump's table of contents sits at the start of a custom-format dump; this much of it is kept for the listing.
     static let headBytes = 8 << 20
     static let dumpName = "vaulthalla.dump"
-    /// A patch needs the dump and its base in memory: each is patched only up to this size (zstd's patch span is
-    /// 128 MiB); a larger dump is streamed as a whole file.
-    static let patchLimit = 48 << 20
-    /// A patch is kept only when it is at most this fraction of the dump's bytes (a whole dump compresses to about
-    /// a quarter): beyond, the dump is stored whole and becomes the base of the next ones.
-    static let patchShare = 8
 
     func capture() async throws -> CapturedItem {
         let started = Date()
@@ -47,11 +39,8 @@ struct PostgresSource {
         copier.start()
         let node: Node
         do {
-            if let base = patchBase {
-                node = try await storePatched(pipe.fileHandleForReading, base: base, started: started)
-            } else {
-                node = try await writer.storeStream(pipe.fileHandleForReading, name: Self.dumpName, mode: 0o600, mtime: started)
-            }
+            node = try await writer.storeStream(pipe.fileHandleForReading, patchingOn: previousDump, name: Self.dumpName,
+                                                mode: 0o600, mtime: started)
         } catch {
             dump.signal(SIGTERM)
             _ = dump.wait()
@@ -73,53 +62,6 @@ struct PostgresSource {
         var item = CapturedItem(root: SetLayout.postgres, value: .tree(tree), files: 2, bytes: node.size + toc.size, started: started)
         item.digest = tee.digest
         return item
-    }
-}
-
-extension PostgresSource {
-    /// The blobs of the file a patch would apply to: the previous dump, or the base it patches.
-    var patchBase: [BlobID]? {
-        guard writer.repository.config.allowsPatches, let previous = previousDump else { return nil }
-        return previous.patchBase ?? previous.content
-    }
-
-    /// Reads the dump into memory and stores it as a patch on `base`, whole when the patch is not worth it, or
-    /// streamed as before when the dump or its base is over `patchLimit`.
-    func storePatched(_ input: FileHandle, base ids: [BlobID], started: Date) async throws -> Node {
-        async let loaded = writer.repository.joined(ids, limit: Self.patchLimit)
-        var dump = Data()
-        while dump.count <= Self.patchLimit, let piece = try input.read(upToCount: 1 << 20), !piece.isEmpty {
-            dump.append(piece)
-        }
-        // A base that cannot be read (damaged since the previous set) only costs the patch: the dump is stored whole.
-        guard dump.count <= Self.patchLimit, let base = (try? await loaded) ?? nil else {
-            return try await writer.storeStream(Self.rejoin(dump, input), name: Self.dumpName, mode: 0o600, mtime: started)
-        }
-        let patch = try Zstd.compress(dump, prefix: base)
-        guard patch.count <= dump.count / Self.patchShare else {
-            return try await writer.storeFile(dump, name: Self.dumpName, mode: 0o600, mtime: started)
-        }
-        var node = try await writer.storeFile(patch, name: Self.dumpName, mode: 0o600, mtime: started)
-        node.size = Int64(dump.count)
-        node.patchBase = ids
-        return node
-    }
-
-    /// A pipe that yields `head`, then the rest of `input`.
-    static func rejoin(_ head: Data, _ input: FileHandle) -> FileHandle {
-        let pipe = Pipe()
-        Thread {
-            defer { try? pipe.fileHandleForWriting.close() }
-            do {
-                try pipe.fileHandleForWriting.write(contentsOf: head)
-                while let piece = try input.read(upToCount: 1 << 20), !piece.isEmpty {
-                    try pipe.fileHandleForWriting.write(contentsOf: piece)
-                }
-            } catch {
-                // The reader is gone (the store failed and says why); pg_dump is stopped by the capture's cleanup.
-            }
-        }.start()
-        return pipe.fileHandleForReading
     }
 }
 

@@ -54,13 +54,19 @@ struct PreviousSet {
         return out
     }
 
+    /// The node of single-file item `item` (a patch with its base), if its data is all still in the repository.
+    func file(_ item: String) async throws -> Node? {
+        guard let record = items[item], let reference = NodeReference(record.root),
+              let node = try await repository.node(reference, name: (item as NSString).lastPathComponent, mode: 0o600, uid: 0, gid: 0,
+                                                   mtimeNanoseconds: 0, size: record.size),
+              node.dataBlobs.allSatisfy(repository.contains) else { return nil }
+        return node
+    }
+
     /// The JSON lines of a single-file item.
     private func lines<T: Decodable>(of item: String) async throws -> [T] {
-        guard let root = items[item]?.root, root.hasPrefix("blobs:") else { return [] }
-        let ids = root.dropFirst("blobs:".count).split(separator: ",").compactMap { BlobID(hex: String($0)) }
-        guard ids.allSatisfy(repository.contains) else { return [] }
-        var data = Data()
-        for id in ids { data.append(try await repository.blob(id)) }
+        guard let node = try await file(item) else { return [] }
+        let data = try await repository.read(node, offset: 0, length: Int(node.size))
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONFormat.decoder().decode(T.self, from: Data($0.utf8))
         }

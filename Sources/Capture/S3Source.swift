@@ -17,6 +17,8 @@ struct S3Source {
     /// The previous set's `s3` tree and object list, if any.
     let previousTree: BlobID?
     let previousObjects: [S3ObjectLine]
+    /// The previous object list's node: the list is stored as a patch on it where that pays.
+    var previousList: Node? = nil
     /// GETs in flight at once, and the listed bytes they may hold in memory together (one larger object goes alone).
     static let parallelFetches = 4
     static let fetchBudget: Int64 = 32 << 20
@@ -90,7 +92,8 @@ struct S3Source {
         }
         let tree = try await writer.storeTree(Tree(nodes: vaultNodes))
         let jsonl = try lines.map { String(decoding: try JSONFormat.encoder().encode($0), as: UTF8.self) + "\n" }.joined()
-        let listNode = try await writer.storeFile(Data(jsonl.utf8), name: "s3-objects.jsonl", mode: 0o600, mtime: started)
+        let listNode = try await writer.storeFile(Data(jsonl.utf8), patchingOn: previousList, name: "s3-objects.jsonl", mode: 0o600,
+                                                  mtime: started)
         return (CapturedItem(root: SetLayout.s3, value: .tree(tree), files: files, bytes: downloaded, started: started, reused: reused),
                 CapturedItem(root: SetLayout.s3Objects, value: .file(listNode), files: 1, bytes: listNode.size, started: started))
     }

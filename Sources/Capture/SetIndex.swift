@@ -9,7 +9,7 @@ import Support
 /// million files would otherwise hold a million entries until the catalog takes them.
 ///
 /// Node references: `tree:<tree id>/<name>` for an entry of a stored tree (valid in every set holding that
-/// tree), `blobs:<id>,...` for a single-file root.
+/// tree), a single-file root's blobs (`NodeReference`: `blobs:<id>,...`, with `;base:<id>,...` for a patch).
 public struct SetIndex: SetContents {
     private let spool: EntrySpool
     /// Where each item's entries, and the vault entries, are in the spool.

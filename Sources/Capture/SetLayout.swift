@@ -33,11 +33,11 @@ public struct CapturedItem: Sendable {
     /// A digest of the content: SHA-256 for streamed files, else the tree id.
     public var digest: String?
 
-    /// The catalog's opaque reference: the tree id, or the content blob ids of a single-file root.
+    /// The catalog's opaque reference: the tree id, or a single-file root's blobs (`NodeReference`).
     public var reference: String {
         switch value {
         case let .tree(id): id.hex
-        case let .file(node): "blobs:" + (node.content ?? []).map(\.hex).joined(separator: ",")
+        case let .file(node): NodeReference(file: node).text
         }
     }
 }

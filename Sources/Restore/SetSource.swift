@@ -31,31 +31,21 @@ public struct SetSource: Sendable {
 
     /// The repository node behind an index entry, or nil for a folder that only exists above item roots.
     ///
-    /// References are the backup's (Capture.SetIndex): `tree:<tree>/<name>` (an entry of a stored tree),
-    /// `tree:<tree>` (an item's root folder), `blobs:<id>,...` (a single-file item).
+    /// References are the backup's (`NodeReference`, docs/set-layout.md), plus `tree:<tree>` for an item's root folder.
     public func node(_ entry: FileEntry) async throws -> Node? {
-        let name = (entry.path as NSString).lastPathComponent
-        let time = FileTime(s: entry.mtimeNanoseconds / 1_000_000_000, ns: entry.mtimeNanoseconds % 1_000_000_000)
         let reference = entry.node
         if reference.isEmpty { return nil }
-        if reference.hasPrefix("blobs:") {
-            let ids = reference.dropFirst("blobs:".count).split(separator: ",").compactMap { BlobID(hex: String($0)) }
-            return Node(name: name, type: .file, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: time,
-                        size: entry.size, content: ids)
-        }
-        if reference.hasPrefix("tree:") {
-            let rest = reference.dropFirst("tree:".count)
-            guard let slash = rest.firstIndex(of: "/") else {
-                guard let id = BlobID(hex: String(rest)) else { throw damaged(entry.path) }
-                return Node(name: name, type: .dir, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: time, subtree: id)
-            }
-            guard let tree = BlobID(hex: String(rest[..<slash])),
-                  let node = try await repository.tree(tree)[String(rest[rest.index(after: slash)...])] else {
+        let name = (entry.path as NSString).lastPathComponent
+        if let file = NodeReference(reference) {
+            guard let node = try await repository.node(file, name: name, mode: entry.mode, uid: entry.uid, gid: entry.gid,
+                                                       mtimeNanoseconds: entry.mtimeNanoseconds, size: entry.size) else {
                 throw damaged(entry.path)
             }
             return node
         }
-        throw damaged(entry.path)
+        guard reference.hasPrefix("tree:"), let id = BlobID(hex: String(reference.dropFirst("tree:".count))) else { throw damaged(entry.path) }
+        let time = FileTime(s: entry.mtimeNanoseconds / 1_000_000_000, ns: entry.mtimeNanoseconds % 1_000_000_000)
+        return Node(name: name, type: .dir, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: time, subtree: id)
     }
 
     /// The stored body (local alias file or S3 object) behind a vault index entry.

@@ -1,4 +1,4 @@
-import Capture
+@testable import Capture
 import Catalog
 import Foundation
 import GPG
@@ -92,6 +92,8 @@ import Vaulthalla
         let listNode = try #require(try await repository2.node(at: "", in: listRoot))
         let listLines = try await repository2.read(listNode, offset: 0, length: Int(listNode.size)).split(separator: UInt8(ascii: "\n"))
         #expect(!listLines.isEmpty && listLines.allSatisfy { !String(decoding: $0, as: UTF8.self).contains("\"metadata\"") })
+        // The unchanged list is a patch on the first set's, and the next backup took every object from it (above).
+        #expect(listNode.patchBase != nil)
         #expect(try listLines.map { try JSONFormat.decoder().decode(S3ObjectLine.self, from: Data($0)) }.allSatisfy { !$0.etag.isEmpty })
         let varLib = try #require(second.items.first { $0.item == SetLayout.varLib })
         #expect(varLib.reused == varLib.files && varLib.bytesRead == 0)
@@ -101,9 +103,11 @@ import Vaulthalla
         // A day of use later: the changed files are read again, the rest reused; the set is still coherent.
         let mutated = try lab.lab(["mutate", "--day", "1"])
         #expect(mutated.status == 0, "\(mutated.stderrText)")
-        let (third, _, repository3) = try await lab.backup()
+        let (third, catalog3, repository3) = try await lab.backup()
         #expect(third.status == "complete", "\(third.mismatches)")
         #expect(third.reusedFiles > 0 && third.bytesRead > 0)
+        // Objects are taken over from the second set's object list, a patch.
+        #expect(try #require(third.items.first { $0.item == SetLayout.s3 }).reused > 0)
         // The day's dump is a patch on the first set's, and reads back as the dump pg_dump wrote (its SHA-256).
         let thirdSnapshot = try #require(try await repository3.snapshots().first { $0.id.hex == third.snapshot })
         let thirdPostgres = try #require(thirdSnapshot.snapshot.roots[SetLayout.postgres])
@@ -115,6 +119,23 @@ import Vaulthalla
         let postgres = try #require(third.items.first { $0.item == SetLayout.postgres })
         #expect(postgres.digest == "sha256:" + BlobID.sha256(dumpBytes).hex)
         #expect((dump.content ?? []).count == 1 && dump.size > 0)
+        // The vault index too: the second and third sets' are patches on the first's (the base, never a patch),
+        // and read back, by the repository and by the next backup's previous set, as the lines the catalog indexed.
+        var thirdIndex = indexNode
+        for stored in [secondSnapshot, thirdSnapshot] {
+            let root = try #require(stored.snapshot.roots[SetLayout.vaultIndex])
+            thirdIndex = try #require(try await repository3.node(at: "", in: root))
+            #expect(indexNode.patchBase == nil && thirdIndex.patchBase == indexNode.content)
+        }
+        let thirdLines = try await repository3.read(thirdIndex, offset: 0, length: Int(thirdIndex.size)).split(separator: UInt8(ascii: "\n"))
+        let thirdSet = try #require(try catalog3.sets(host: lab.host).last)
+        #expect(thirdLines.count == (try catalog3.vaultEntries(of: thirdSet).filter { $0.entry.kind == .file }.count))
+        var later = thirdSet
+        later.ordinal += 1
+        let previous = try #require(try PreviousSet.find(catalog: catalog3, host: lab.host, before: later, repository: repository3))
+        let previousLines = try await previous.vaultIndex()
+        #expect(previousLines.count == Set(try thirdLines.map { try JSONFormat.decoder().decode(VaultIndexLine.self, from: Data($0)).backingPath }).count)
+        #expect(!previousLines.isEmpty && previousLines.values.contains { $0.hashVerified == true })
         let report = try await Verifier(repository: repository3).verify(readPercent: 100)
         #expect(report.isClean)
     }

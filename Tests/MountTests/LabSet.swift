@@ -25,6 +25,8 @@ final class LabSet: @unchecked Sendable {
     /// Logical vault path -> original plaintext, for the files the current keys open.
     private(set) var plaintexts: [String: Data] = [:]
     private(set) var sets: [SetRecord] = []
+    /// The last set's vault index node: the next one is stored as a patch on it.
+    private(set) var lastVaultIndex: Node?
     /// Where `var/lib/vaulthalla` bodies of vault alpha live, by logical path.
     private(set) var aliases: [String: String] = [:]
 
@@ -165,10 +167,16 @@ final class LabSet: @unchecked Sendable {
         let writer = try await repository.beginSet()
         var roots: [String: Snapshot.Root] = [:]
         for root in Self.treeRoots { roots[root] = .tree(try await writer.storeDirectory(at: original(root)).tree) }
-        for file in ["valkyrie/vault-index.jsonl", "valkyrie/version.json"] {
-            roots[file] = .file(try await writer.storeFile(try Data(contentsOf: URL(fileURLWithPath: original(file))),
-                                                           name: (file as NSString).lastPathComponent))
+        roots["valkyrie/version.json"] = .file(try await writer.storeFile(try Data(contentsOf: URL(fileURLWithPath: original("valkyrie/version.json"))),
+                                                                          name: "version.json"))
+        // The vault index as the backup stores it: a patch on the previous set's where that pays.
+        guard let index = FileHandle(forReadingAtPath: original("valkyrie/vault-index.jsonl")) else {
+            throw OperatorError.failed("cannot read \(original("valkyrie/vault-index.jsonl"))")
         }
+        defer { try? index.close() }
+        let indexNode = try await writer.storeStream(index, patchingOn: lastVaultIndex, name: "vault-index.jsonl")
+        roots["valkyrie/vault-index.jsonl"] = .file(indexNode)
+        lastVaultIndex = indexNode
         let snapshot = try await writer.commit(metadata: .object(["host": .string(Self.host)]), roots: roots)
         let set = try catalog.startSet(host: Self.host, startedAt: startedAt, valkyrieVersion: "test", items: roots.keys.sorted())
         for (item, root) in roots.sorted(by: { $0.key < $1.key }) {

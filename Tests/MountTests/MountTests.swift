@@ -172,6 +172,12 @@ import Testing
                 seen = try Subprocess.check("readlink", ["\(mount.path)/latest"]).stdoutText
             }
             #expect(seen == "sets/\(second.name)\n")
+            // The second set's vault index is a patch on the first's; the mount shows the file itself.
+            #expect(try #require(lab.lastVaultIndex).patchBase != nil)
+            let index = "valkyrie/vault-index.jsonl"
+            #expect(try Subprocess.run("cmp", [lab.original(index), "\(mount.path)/sets/\(second.name)/\(index)"]).status == 0)
+            let vaults = { (set: SetRecord) in try Subprocess.check("sh", ["-c", "cd '\(mount.path)/sets/\(set.name)/vaults' && ls -R ."]).stdoutText }
+            #expect(try vaults(second) == vaults(lab.sets[0]) && !(try vaults(second)).isEmpty)
             #expect(try Subprocess.check("ls", ["\(mount.path)/sets"]).stdoutText == "\(lab.sets[0].name)\n\(second.name)\n")
             #expect(try Subprocess.check("ls", ["\(mount.path)/hosts/labhost"]).stdoutText == "\(lab.sets[0].name)\n\(second.name)\n")
         }

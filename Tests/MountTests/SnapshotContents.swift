@@ -27,7 +27,7 @@ final class SnapshotContents: SetContents {
     static func itemRoot(_ root: Snapshot.Root) -> String {
         switch root {
         case let .tree(id): id.hex
-        case let .file(node): "blobs:" + (node.content ?? []).map(\.hex).joined(separator: ",")
+        case let .file(node): NodeReference(file: node).text
         }
     }
 
