@@ -129,6 +129,12 @@ private struct TreeReader {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
+    /// A node's keys, a bit each.
+    private static let keys: [String: UInt32] = Dictionary(uniqueKeysWithValues: [
+        "content", "ctime", "device", "gid", "group", "hardLink", "inode", "links", "mode", "mtime", "name", "patchBase",
+        "rdev", "size", "subtree", "target", "type", "uid", "user", "xattrs",
+    ].enumerated().map { ($1, UInt32(1) << UInt32($0)) })
+
     mutating func tree() throws -> [Node] {
         try expect(UInt8(ascii: "{"))
         guard try key() == "nodes" else { throw Unhandled() }
@@ -147,10 +153,12 @@ private struct TreeReader {
         try expect(UInt8(ascii: "{"))
         var name: String?, type: NodeKind?, mode: UInt32?, uid: UInt32?, gid: UInt32?, mtime: FileTime?, size: Int64?
         var node = Node(name: "", type: .file, mode: 0, mtime: FileTime(s: 0, ns: 0))
-        var seen = Set<String>()
+        var seen: UInt32 = 0
         repeat {
             let key = try key()
-            guard seen.insert(key).inserted else { throw Unhandled() }
+            // A repeated key is Foundation's to judge.
+            guard let bit = Self.keys[key], seen & bit == 0 else { throw Unhandled() }
+            seen |= bit
             switch key {
             case "content": node.content = try ids()
             case "ctime": node.ctime = try time()
