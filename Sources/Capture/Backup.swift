@@ -10,8 +10,8 @@ import Vaulthalla
 ///
 /// Order: the database snapshot first; then what needs the Vaulthalla daemon (`vh version`, the exports, which
 /// run alongside the dump and the walks, or before them with `--maintenance`); then, with `--maintenance`, the
-/// services stop; the dump, the trees and the buckets are taken; the services start again whatever happened;
-/// bodies are checked against the snapshot's vault index.
+/// services stop; the dump, the trees and the buckets are taken (at once, recorded in this order); the services
+/// start again whatever happened; bodies are checked against the snapshot's vault index.
 public final class Backup: Sendable {
     public let settings: CaptureSettings
     public let repository: Repository
@@ -95,6 +95,28 @@ public final class Backup: Sendable {
         if stopped { Maintenance(settings.maintenance).start() }
     }
 
+    /// The objects of every S3 vault (nil without S3 vaults).
+    private func takeBuckets(_ s3Vaults: [VaulthallaDatabase.Vault], writer: SetWriter, previous: PreviousSet?) async throws
+        -> (objects: CapturedItem, list: CapturedItem)? {
+        guard !s3Vaults.isEmpty else { return nil }
+        guard let access = settings.s3 else {
+            throw OperatorError.badInput("the host has S3 vaults (\(s3Vaults.map(\.name).joined(separator: ", "))) but no S3 credentials are configured",
+                                         remedy: "set s3_capture (endpoint, access_key_id, secret_access_key) in the config")
+        }
+        let (objects, list) = try await S3Source(access: access, vaults: s3Vaults, writer: writer, progress: progress,
+                                                 previousTree: previous?.tree(SetLayout.s3),
+                                                 previousObjects: try await previous?.s3Objects() ?? [],
+                                                 previousList: try await previous?.file(SetLayout.s3Objects)).capture()
+        return (stamped(objects), stamped(list))
+    }
+
+    /// `item` with the time its capture ended (it may be recorded later, after the items before it).
+    private func stamped(_ item: CapturedItem) -> CapturedItem {
+        var item = item
+        item.finished = Date()
+        return item
+    }
+
     static func describe(_ error: Error) -> String {
         (error as? OperatorError)?.description ?? "\(error)"
     }
@@ -111,7 +133,7 @@ public final class Backup: Sendable {
             try await index.add(item, tree: writer.tree)
             let size = index.sizes[item.root] ?? item.bytes
             let digest = item.digest ?? item.reference
-            let seconds = Date().timeIntervalSince(item.started)
+            let seconds = (item.finished ?? Date()).timeIntervalSince(item.started)
             try catalog.append(ItemCaptured(set: set.id, item: item.root, root: item.reference, digest: digest, size: size,
                                             files: item.files, keyMaterial: SetLayout.keyMaterial.contains(item.root),
                                             warnings: item.warnings, seconds: seconds))
@@ -154,13 +176,22 @@ public final class Backup: Sendable {
         // snapshot's connection while pg_dump (its own connection) runs; nothing else uses that connection meanwhile.
         async let wantedBodies: Set<PathKey> = settings.verifyContentHashes
             ? try await onOwnThread { try BodyHashes.wanted(vaults) { try snapshot.vaultIndex(vault: $0, $1) } } : []
-        try await record(try await PostgresSource(snapshot: snapshot, writer: writer, children: children, progress: progress,
-                                                  previousDump: try await previous?.dump()).capture())
+        // The dump (pg_dump's time, and a patch's compression), the buckets (network waits) and the walks (reading
+        // and hashing the host's files) are taken at once; each item is recorded, in the set's order, once taken.
+        // A failure surfaces when its item is recorded, under that item.
+        async let dumped = stamped(try await PostgresSource(snapshot: snapshot, writer: writer, children: children,
+                                                            progress: progress, previousDump: try await previous?.dump()).capture())
+        async let buckets = takeBuckets(s3Vaults, writer: writer, previous: previous)
+        // What the coherence check takes from the previous set is read meanwhile too. A body whose content and
+        // expected hash are those the previous set already matched is not hashed again.
+        async let previousIndexLines: [String: VaultIndexLine] = try await previous?.vaultIndex() ?? [:]
+        async let previousBodyContent: [String: [BlobID]] = try await previous?.bodyContent() ?? [:]
         let bodyHashes = BodyHashes(wanted: try await wantedBodies)
         var excluded: [String] = []
         var trees: [(root: String, path: String, excludes: [String])] = [
             (SetLayout.etc, settings.configDirectory, []), (SetLayout.varLib, settings.dataDirectory, settings.dataExcludes)]
         if hasSwtpm { trees.append((SetLayout.swtpm, settings.swtpmDirectory, [])) }
+        var walked: [CapturedItem] = []
         for (root, path, excludes) in trees {
             begin(root)
             guard FileManager.default.fileExists(atPath: path) else {
@@ -170,6 +201,12 @@ public final class Backup: Sendable {
             let item = try await TreeSource(root: root, path: path, excludes: excludes, writer: writer,
                                             parent: previous?.tree(root), progress: progress, observe: observe).capture()
             excluded += item.excluded
+            walked.append(stamped(item))
+        }
+        begin(SetLayout.postgres)
+        try await record(try await dumped)
+        for item in walked {
+            begin(item.root)
             try await record(item)
         }
         begin(SetLayout.exports)
@@ -177,23 +214,12 @@ public final class Backup: Sendable {
         try await record(exports.exports)
         try await record(exports.keys)
 
-        // What the coherence check takes from the previous set is read while the buckets are fetched (mostly
-        // network waits). A body whose content and expected hash are those the previous set already matched is
-        // not hashed again.
-        async let previousIndexLines: [String: VaultIndexLine] = try await previous?.vaultIndex() ?? [:]
-        async let previousBodyContent: [String: [BlobID]] = try await previous?.bodyContent() ?? [:]
         if !s3Vaults.isEmpty {
             begin(SetLayout.s3)
-            guard let access = settings.s3 else {
-                throw OperatorError.badInput("the host has S3 vaults (\(s3Vaults.map(\.name).joined(separator: ", "))) but no S3 credentials are configured",
-                                             remedy: "set s3_capture (endpoint, access_key_id, secret_access_key) in the config")
+            if let s3 = try await buckets {
+                try await record(s3.objects)
+                try await record(s3.list)
             }
-            let s3 = try await S3Source(access: access, vaults: s3Vaults, writer: writer, progress: progress,
-                                        previousTree: previous?.tree(SetLayout.s3),
-                                        previousObjects: try await previous?.s3Objects() ?? [],
-                                        previousList: try await previous?.file(SetLayout.s3Objects)).capture()
-            try await record(s3.objects)
-            try await record(s3.list)
         }
         if state.withLock({ $0.servicesStopped }) {
             restartServices()

@@ -21,10 +21,6 @@ public final class CaptureProgress: Sendable {
 
     public func snapshot() -> State { state.withLock { $0 } }
 
-    func update(files: Int, bytes: Int64) {
-        notify(state.withLock { $0.files = files; $0.bytes = bytes; return $0 })
-    }
-
     func add(files: Int = 0, bytes: Int64) {
         notify(state.withLock { $0.files += files; $0.bytes += bytes; return $0 })
     }

@@ -26,6 +26,8 @@ public struct CapturedItem: Sendable {
     public var bytes: Int64
     public var warnings: [String] = []
     public var started: Date
+    /// When its capture ended, if it was recorded later (items taken at once are recorded in the set's order).
+    public var finished: Date?
     /// Objects or files taken over from the previous set without reading them.
     public var reused = 0
     /// Paths left out by configuration (recorded in the version record, not warnings).

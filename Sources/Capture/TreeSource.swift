@@ -1,6 +1,7 @@
 import Foundation
 import POSIX
 import Repository
+import Synchronization
 
 /// A directory of the host as a tree: modes, owners, times, symlinks, xattrs; files whose size, mtime, ctime
 /// and inode match the previous set's tree are not read again.
@@ -18,13 +19,21 @@ struct TreeSource {
     func capture() async throws -> CapturedItem {
         let started = Date()
         let excluded = Set(excludes)
-        let base = progress.snapshot()
+        // Added as it goes (the dump and the buckets add theirs at the same time).
+        let reported = Mutex((files: 0, bytes: Int64(0)))
+        let report: @Sendable (Int, Int64) -> Void = { [progress] files, bytes in
+            let (newFiles, newBytes) = reported.withLock { last in
+                defer { last = (max(last.files, files), max(last.bytes, bytes)) }
+                return (max(0, files - last.files), max(0, bytes - last.bytes))
+            }
+            if newFiles > 0 || newBytes > 0 { progress.add(files: newFiles, bytes: newBytes) }
+        }
         let result = try await writer.storeDirectory(at: path, options: ArchiveOptions(
             exclude: { relative, _ in excluded.contains(relative) },
             parent: parent,
-            progress: { [progress] state in progress.update(files: base.files + state.files, bytes: base.bytes + state.bytesRead) },
+            progress: { state in report(state.files, state.bytesRead) },
             observe: observe))
-        progress.update(files: base.files + result.progress.files, bytes: base.bytes + result.progress.bytesRead)
+        report(result.progress.files, result.progress.bytesRead)
         var item = CapturedItem(root: root, value: .tree(result.tree), files: result.progress.files,
                                 bytes: result.progress.bytesRead, warnings: result.warnings, started: started,
                                 reused: result.progress.unchangedFiles)

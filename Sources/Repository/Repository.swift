@@ -202,7 +202,7 @@ public final class Repository: Sendable {
 
     /// The tree stored as blob `id`.
     public func tree(_ id: BlobID, caching: Bool = true) async throws -> Tree {
-        try JSONFormat.decoder().decode(Tree.self, from: try await blob(id, caching: caching))
+        try Tree(json: try await blob(id, caching: caching))
     }
 
     /// The plaintext length of blob `id`, from the index.

@@ -37,6 +37,10 @@ import Vaulthalla
         // Every item's event carries its digest, size and duration.
         let captured = try catalog.events(EventFilter(type: .itemCaptured, set: set.id)).compactMap { $0.decode(ItemCaptured.self) }
         #expect(captured.count == roots.count && captured.allSatisfy { !$0.digest.isEmpty && $0.seconds != nil && $0.size >= 0 })
+        // Items taken at once (the dump, the walks, the buckets) are still recorded in the set's order.
+        #expect(captured.map(\.item) == [SetLayout.postgres, SetLayout.etc, SetLayout.varLib, SetLayout.swtpm, SetLayout.exports,
+                                          SetLayout.keys, SetLayout.s3, SetLayout.s3Objects, SetLayout.vaultIndex, SetLayout.version])
+        #expect(first.items.map(\.item) == captured.map(\.item))
         #expect(try catalog.listDirectory("/var/lib/vaulthalla", in: set).contains { $0.entry.path.hasSuffix("/.sealed_vault_master.blob") })
         #expect(try catalog.listDirectory("/var/lib/vaulthalla", in: set).allSatisfy { !$0.entry.path.hasSuffix("/.fuse-plaintext") })
 

@@ -35,6 +35,34 @@ public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConve
         self.init(bytes: bytes)
     }
 
+    /// The id whose 64 lowercase hex digits are `utf8[start..<start + 64]` (trees hold ids as hex).
+    init?(hex utf8: [UInt8], at start: Int) {
+        guard start >= 0, start + 64 <= utf8.count else { return nil }
+        func word(_ from: Int) -> UInt64? {
+            var value: UInt64 = 0
+            for i in from..<from + 16 {
+                guard let nibble = Self.nibble(utf8[i]) else { return nil }
+                value = value << 4 | UInt64(nibble)
+            }
+            return value
+        }
+        guard let a = word(start), let b = word(start + 16), let c = word(start + 32), let d = word(start + 48) else { return nil }
+        (self.a, self.b, self.c, self.d) = (a, b, c, d)
+    }
+
+    /// Appends the 64 lowercase hex digits.
+    func appendHex(to out: inout [UInt8]) {
+        func append(_ word: UInt64) {
+            for shift in stride(from: 60, through: 0, by: -4) { out.append(Self.hexDigits[Int(word >> UInt64(shift) & 0xf)]) }
+        }
+        append(a)
+        append(b)
+        append(c)
+        append(d)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// SHA-256 of `data`: the name of a stored object.
     public static func sha256(_ data: Data) -> BlobID {
         BlobID(bytes: Array(SHA256.hash(data: data)))!

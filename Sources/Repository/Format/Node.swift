@@ -81,11 +81,22 @@ public struct Tree: Sendable, Codable, Equatable {
         self.nodes = nodes.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
     }
 
+    /// The nodes as stored (already in order).
+    init(decoded nodes: [Node]) {
+        self.nodes = nodes
+    }
+
     public subscript(name: String) -> Node? {
         nodes.first { $0.name == name }
     }
 
-    func encoded() throws -> Data {
-        try JSONFormat.encoder().encode(self) // sorted keys, no whitespace
+    /// `JSONFormat.encoder()`'s bytes (sorted keys, no whitespace), written by `TreeJSON`.
+    func encoded() -> Data {
+        TreeJSON.encode(self)
+    }
+
+    /// A stored tree's bytes decoded.
+    init(json: Data) throws {
+        self = try TreeJSON.decode(json)
     }
 }

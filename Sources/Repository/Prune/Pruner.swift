@@ -287,7 +287,7 @@ public struct Pruner: Sendable {
                                     rawLength: entry.rawLength, type: entry.type, compressed: entry.compressed)
         do {
             let plain = try repository.decodeBlob(stored, id: id, location: location, pack: pack)
-            return try JSONFormat.decoder().decode(Tree.self, from: plain).nodes
+            return try Tree(json: plain).nodes
         } catch {
             throw damaged(id, pack)
         }

@@ -108,7 +108,7 @@ public final class SetWriter: Sendable {
         guard let open else { return try await repository.tree(id, caching: false) }
         let plain = try BlobCompression.unpack(try repository.key.open(open.stored, associatedData: open.entry.associatedData),
                                                compressed: open.entry.compressed, rawLength: Int(open.entry.rawLength))
-        return try JSONFormat.decoder().decode(Tree.self, from: plain)
+        return try Tree(json: plain)
     }
 
     /// Closes `pack` where it lies (the only reference to its bytes) and returns it, leaving an empty pack.
