@@ -68,13 +68,21 @@ struct RepositoryOptions: ParsableArguments {
 
     /// Every credential the operator offers, in the order they are tried: the key file (no KDF at all), the
     /// passphrase, TPM, then the GPG keyring of $GNUPGHOME (tried only when the repository has GPG slots).
+    /// A key file that does not exist is passed over, with a warning, when a passphrase or TPM is offered too: a
+    /// host rebuilt from its old config has no key file yet, and the passphrase must still open the repository.
     func unlockMethods(_ config: Configuration) throws -> [Unlock] {
+        var others: [Unlock] = []
+        if let passphrase = try passphrase() ?? configPassphrase(config) { others.append(.passphrase(passphrase)) }
+        if let tcti = tpm(config) { others.append(.tpm(tcti: tcti)) }
         var methods: [Unlock] = []
-        if let path = keyFilePath(config) { methods.append(.keyFile(try KeyFile.read(path), path: path)) }
-        if let passphrase = try passphrase() ?? configPassphrase(config) { methods.append(.passphrase(passphrase)) }
-        if let tcti = tpm(config) { methods.append(.tpm(tcti: tcti)) }
-        methods.append(.gpg(homeDirectory: nil))
-        return methods
+        if let path = keyFilePath(config) {
+            if !others.isEmpty && !FileManager.default.fileExists(atPath: path) {
+                FileHandle.standardError.write(Data("valkyrie: warning: key file \(path) does not exist; opening with the other credentials\n".utf8))
+            } else {
+                methods.append(.keyFile(try KeyFile.read(path), path: path))
+            }
+        }
+        return methods + others + [.gpg(homeDirectory: nil)]
     }
 
     /// Opens the repository with the operator's credentials; `cacheBytes` bounds its cache of blobs read.

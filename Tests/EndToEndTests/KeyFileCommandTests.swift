@@ -59,6 +59,15 @@ import Testing
         #expect(looseAdd.status == 2 && looseAdd.stderrText.contains("open to group or others"))
         chmod(keyFile, 0o600)
 
+        // A key file that is not there (a host rebuilt from its old config): the passphrase still opens the
+        // repository, with a warning; with no other credential, the missing file is the error.
+        let missing = "\(folder.path)/missing.key"
+        let rebuilt = try run(["verify", "--repo", folder.repo], password: "first passphrase", extra: ["VALKYRIE_KEY_FILE": missing])
+        #expect(rebuilt.status == 0 && rebuilt.stderrText.contains("warning: key file \(missing) does not exist"), "\(rebuilt.stderrText)")
+        let nothing = try run(["verify", "--repo", folder.repo], extra: ["VALKYRIE_KEY_FILE": missing])
+        #expect(nothing.status == 2 && nothing.stderrText.contains("does not exist"), "\(nothing.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: missing))
+
         // The key file does not count as portable: the last passphrase slot stays.
         let slots = try #require(try JSONSerialization.jsonObject(with: try run(["key", "list", "--repo", folder.repo, "--json"]).stdout) as? [[String: Any]])
         let passphraseID = try #require(slots.first { $0["kind"] as? String == "passphrase" }?["id"] as? String)
