@@ -31,8 +31,12 @@ struct InitCommand: AsyncParsableCommand {
         var slots: [NewKeySlot] = []
         if let passphrase { slots.append(.passphrase(passphrase)) }
         if let gpg { slots.append(.gpg(fingerprint: gpg)) }
-        // Only the flag: $VALKYRIE_KEY_FILE and the config's key_file are for opening.
-        if let keyFile = repository.keyFile { slots.append(.keyFile(try KeyFile.readOrCreate(keyFile))) }
+        // Only the flag: $VALKYRIE_KEY_FILE and the config's key_file are for opening. A key file alone is refused
+        // before its file is made, so a refused init leaves nothing behind.
+        if let keyFile = repository.keyFile {
+            guard !slots.isEmpty else { throw KeyRing.hostBoundOnly(backend.location, .keyfile) }
+            slots.append(.keyFile(try KeyFile.readOrCreate(keyFile)))
+        }
         guard let first = slots.first else {
             throw OperatorError.badInput("no credential for the first key slot",
                                          remedy: "set $VALKYRIE_PASSWORD, give --password-file, or give --gpg FINGERPRINT")

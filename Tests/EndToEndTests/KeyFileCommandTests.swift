@@ -82,9 +82,11 @@ import Testing
         let created = try run(["init", "--repo", folder.repo, "--key-file", keyFile], password: "first passphrase")
         #expect(created.status == 0 && created.stdoutText.contains("keyfile slot"), "\(created.stderrText)")
         #expect(try run(["verify", "--repo", folder.repo], extra: ["VALKYRIE_KEY_FILE": keyFile]).status == 0)
-        let alone = try run(["init", "--repo", "\(folder.path)/alone", "--key-file", keyFile])
+        let aloneKey = "\(folder.path)/alone.key"
+        let alone = try run(["init", "--repo", "\(folder.path)/alone", "--key-file", aloneKey])
         #expect(alone.status == 2 && alone.stderrText.contains("key-file slot only"), "\(alone.stderrText)")
         #expect(!FileManager.default.fileExists(atPath: "\(folder.path)/alone/config"))
+        #expect(!FileManager.default.fileExists(atPath: aloneKey))
     }
 
     @Test("key add takes exactly one kind: --key-file with --passphrase exits 2")

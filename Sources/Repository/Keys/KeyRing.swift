@@ -50,7 +50,7 @@ public enum KeyRing {
     }
 
     /// A repository whose slots would all be bound to the host (TPM, key file) is refused.
-    static func hostBoundOnly(_ location: String, _ kind: KeySlot.Kind) -> OperatorError {
+    public static func hostBoundOnly(_ location: String, _ kind: KeySlot.Kind) -> OperatorError {
         OperatorError.badInput(kind == .tpm ? "\(location) would be protected by a TPM slot only, which dies with the host"
                                             : "\(location) would be protected by a key-file slot only, which stays on the host",
                                remedy: "add a passphrase or GPG slot first")
