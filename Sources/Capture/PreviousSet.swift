@@ -43,7 +43,9 @@ struct PreviousSet {
 
     /// The previous vault index by backing path (empty when it cannot be read).
     func vaultIndex() async throws -> [String: VaultIndexLine] {
-        Dictionary(try await lines(of: SetLayout.vaultIndex).map { ($0.backingPath, $0) }, uniquingKeysWith: { a, _ in a })
+        guard let node = try await file(SetLayout.vaultIndex) else { return [:] }
+        let lines = VaultIndexJSON.lines(try await repository.read(node, offset: 0, length: Int(node.size)))
+        return Dictionary(lines.map { ($0.backingPath, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Content blob ids of the previous `var/lib/vaulthalla` files, by relative path.
