@@ -133,9 +133,6 @@ extension Catalog {
 
     /// Streams the set's entries into the (emptied) temporary staging tables, in a transaction of their own.
     func stage(_ set: SetRecord, items: [ItemRecord], from contents: any SetContents, _ db: Database) throws {
-        // The staging tables' own page cache (bounded; SQLite's 2 MiB default for the temp schema sent a
-        // 20,000-file host's staged rows and their key index to a temp file page by page, ~100,000 writes).
-        try db.execute(sql: "PRAGMA temp.cache_size = -\(Self.stagingCacheKiB)")
         for table in [ContentTable.files, .vaults] {
             try db.execute(sql: table.createStaging)
             try db.execute(sql: "DELETE FROM temp.\(table.staging)")
@@ -160,9 +157,6 @@ extension Catalog {
             return .commit
         }
     }
-
-    /// KiB of page cache for the staging tables.
-    static let stagingCacheKiB = 32768
 
     private static func checkPath(_ path: String, set: SetRecord) throws {
         guard path.hasPrefix("/"), path == "/" || !path.hasSuffix("/") else {
