@@ -1,5 +1,6 @@
 @testable import Capture
 import Foundation
+@testable import Lab
 import Support
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
     }
 
     @Test func sameBytesAsFoundationOnRandomLines() throws {
-        var random = Random(seed: 20)
+        var random = LabRandom(seed: 20, stream: "vault-index-json")
         var document = Data()
         var lines: [VaultIndexLine] = []
         for round in 0..<1000 {
@@ -77,30 +78,17 @@ import Testing
                                      "\u{c}", "\u{0}", "\u{1f}", "\u{7f}", "é", "e\u{301}", "ß", "日本", "🦊",
                                      "\u{2028}", "\u{feff}", "<", "&", "+"]
 
-    static func randomLine(_ random: inout Random) -> VaultIndexLine {
-        func text(_ random: inout Random, length: Int) -> String {
+    static func randomLine(_ random: inout LabRandom) -> VaultIndexLine {
+        func text(_ random: inout LabRandom, length: Int) -> String {
             (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }.joined()
         }
-        func maybe<T>(_ random: inout Random, _ value: (inout Random) -> T) -> T? { random.next() % 2 == 0 ? value(&random) : nil }
-        func int(_ random: inout Random) -> Int { Int(truncatingIfNeeded: random.next()) >> Int(random.next() % 64) }
+        func maybe<T>(_ random: inout LabRandom, _ value: (inout LabRandom) -> T) -> T? { random.next() % 2 == 0 ? value(&random) : nil }
+        func int(_ random: inout LabRandom) -> Int { Int(truncatingIfNeeded: random.next()) >> Int(random.next() % 64) }
         return VaultIndexLine(vault: text(&random, length: 1 + Int(random.next() % 8)), vaultID: int(&random),
                               vaultType: random.next() % 2 == 0 ? "local" : "s3", path: "/" + text(&random, length: Int(random.next() % 30)),
                               backingPath: text(&random, length: Int(random.next() % 40)), size: Int64(int(&random)),
                               iv: maybe(&random) { text(&$0, length: 24) }, keyVersion: maybe(&random, int),
                               contentHash: maybe(&random) { text(&$0, length: 64) }, format: maybe(&random, int),
                               hashVerified: maybe(&random) { $0.next() % 2 == 0 })
-    }
-
-    /// SplitMix64 (Steele, Lea, Flood 2014): a seeded sequence, so a failing round can be run again.
-    struct Random {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
