@@ -43,11 +43,12 @@ struct PreviousSet {
         return out
     }
 
-    /// The previous vault index by backing path (empty when it cannot be read).
-    func vaultIndex() async throws -> [String: VaultIndexLine] {
-        var out: [String: VaultIndexLine] = [:]
+    /// The content hashes the previous set's coherence check matched, by backing path (empty when its vault index
+    /// cannot be read): all the next check takes from it, held for the whole backup, so not the lines themselves.
+    func verifiedHashes() async throws -> [String: String] {
+        var out: [String: String] = [:]
         try await lines(of: SetLayout.vaultIndex) { (line: VaultIndexLine) in
-            if out[line.backingPath] == nil { out[line.backingPath] = line }
+            if line.hashVerified == true, let hash = line.contentHash, out[line.backingPath] == nil { out[line.backingPath] = hash }
         }
         return out
     }

@@ -101,9 +101,10 @@ import Testing
         let nodes = try await withThrowingTaskGroup(of: (Int, Node).self) { group in
             for i in 0..<4 {
                 let file = Self.day(i * 10 + 1), base = bases[i]
+                let input = i % 2 == 0 ? try Self.handle(file, in: scratch) : nil
                 group.addTask {
-                    let node = i % 2 == 0 ? try await writer.storeStream(try Self.handle(file, in: scratch), patchingOn: base, name: "f\(i)")
-                                          : try await writer.storeFile(file, patchingOn: base, name: "f\(i)")
+                    let node = if let input { try await writer.storeStream(input, patchingOn: base, name: "f\(i)") }
+                               else { try await writer.storeFile(file, patchingOn: base, name: "f\(i)") }
                     return (i, node)
                 }
             }
@@ -118,23 +119,26 @@ import Testing
 
     @Test("one patch turn at a time: the next waits until the holder ends it, then the turns pass in order")
     func turns() async throws {
-        let turns = PatchTurns()
-        let order = Mutex<[String]>([])
+        final class Order: Sendable {
+            let lines = Mutex<[String]>([])
+            func append(_ line: String) { lines.withLock { $0.append(line) } }
+        }
+        let turns = PatchTurns(), order = Order()
         await turns.begin()
         let waiting = (0..<3).map { i in
             Task {
-                await turns.run { order.withLock { $0.append("waiter") } }
+                await turns.run { order.append("waiter") }
                 return i
             }
         }
         for _ in 0..<20 { await Task.yield() }
-        order.withLock { $0.append("holder ends") }
+        order.append("holder ends")
         turns.end()
         for task in waiting { _ = await task.value }
-        #expect(order.withLock { $0 } == ["holder ends", "waiter", "waiter", "waiter"])
+        #expect(order.lines.withLock { $0 } == ["holder ends", "waiter", "waiter", "waiter"])
         // Free again: a turn begins at once.
-        await turns.run { order.withLock { $0.append("after") } }
-        #expect(order.withLock { $0.last } == "after")
+        await turns.run { order.append("after") }
+        #expect(order.lines.withLock { $0.last } == "after")
     }
 
     @Test("a file over the patch limit is stored whole, streamed, and reads back exactly")
