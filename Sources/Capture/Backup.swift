@@ -180,7 +180,7 @@ public final class Backup: Sendable {
         async let buckets = takeBuckets(s3Vaults, writer: writer, previous: previous)
         // What the coherence check takes from the previous set is read meanwhile too. A body whose content and
         // expected hash are those the previous set already matched is not hashed again.
-        async let previousIndexLines: [String: VaultIndexLine] = try await previous?.vaultIndex() ?? [:]
+        async let previousHashes: [String: String] = try await previous?.verifiedHashes() ?? [:]
         async let previousBodyContent: [String: [BlobID]] = try await previous?.bodyContent() ?? [:]
         // Bodies are hashed as the walk reads them, for the coherence check.
         let bodyHashes = BodyHashes()
@@ -224,7 +224,7 @@ public final class Backup: Sendable {
         }
 
         begin(SetLayout.vaultIndex)
-        let previousIndex = try await previousIndexLines
+        let previousVerified = try await previousHashes
         let previousContent = try await previousBodyContent
         let checker = Coherence(dataDirectory: settings.dataDirectory, verifyHashes: settings.verifyContentHashes)
         // Vault by vault and a batch of lines at a time (fetched through a cursor in the same snapshot), so the
@@ -237,8 +237,8 @@ public final class Backup: Sendable {
             try snapshot.vaultIndex(vault: vault) { batch in
                 var lines = batch
                 let coherence = checker.check(lines) { [index] line in
-                    guard let before = previousIndex[line.backingPath], before.hashVerified == true,
-                          before.contentHash == line.contentHash, let content = index.bodyContent(line.backingPath) else { return false }
+                    guard let verified = previousVerified[line.backingPath], verified == line.contentHash,
+                          let content = index.bodyContent(line.backingPath) else { return false }
                     return content == previousContent[line.backingPath]
                 } read: { bodyHashes.read($0) }
                 mismatches += coherence.problems

@@ -38,14 +38,20 @@ struct PreviousSet {
 
     /// The object list of the previous `s3` capture (empty when it cannot be read: every object is fetched again).
     func s3Objects() async throws -> [S3ObjectLine] {
-        try await lines(of: SetLayout.s3Objects)
+        var out: [S3ObjectLine] = []
+        try await lines(of: SetLayout.s3Objects) { out.append($0) }
+        return out
     }
 
-    /// The previous vault index by backing path (empty when it cannot be read).
-    func vaultIndex() async throws -> [String: VaultIndexLine] {
+    /// The content hashes the previous set's coherence check matched, by backing path (empty when its vault index
+    /// cannot be read): all the next check takes from it, held for the whole backup, so not the lines themselves.
+    func verifiedHashes() async throws -> [String: String] {
         guard let node = try await file(SetLayout.vaultIndex) else { return [:] }
-        let lines = VaultIndexJSON.lines(try await repository.read(node, offset: 0, length: Int(node.size)))
-        return Dictionary(lines.map { ($0.backingPath, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [String: String] = [:]
+        VaultIndexJSON.forEachLine(try await repository.read(node, offset: 0, length: Int(node.size))) { line in
+            if line.hashVerified == true, let hash = line.contentHash, out[line.backingPath] == nil { out[line.backingPath] = hash }
+        }
+        return out
     }
 
     /// Content blob ids of the previous `var/lib/vaulthalla` files, by relative path.
@@ -65,12 +71,17 @@ struct PreviousSet {
         return node
     }
 
-    /// The JSON lines of a single-file item.
-    private func lines<T: Decodable>(of item: String) async throws -> [T] {
-        guard let node = try await file(item) else { return [] }
+    /// Calls `visit` with each JSON line of a single-file item, decoded from the file's bytes in place (no text copy
+    /// and no array of the lines: the vault index of a large host is tens of MB); lines that do not decode are left out.
+    private func lines<T: Decodable>(of item: String, _ visit: (T) -> Void) async throws {
+        guard let node = try await file(item) else { return }
         let data = try await repository.read(node, offset: 0, length: Int(node.size))
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-            try? JSONFormat.decoder().decode(T.self, from: Data($0.utf8))
+        let decoder = JSONFormat.decoder()
+        var start = data.startIndex
+        while start < data.endIndex {
+            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.endIndex
+            if let line = try? decoder.decode(T.self, from: data[start..<end]) { visit(line) }
+            start = end + 1
         }
     }
 }

@@ -43,17 +43,18 @@ enum VaultIndexJSON {
         out.append(UInt8(ascii: "}"))
     }
 
-    /// Every line of a JSONL document that decodes (a line that does not is skipped, as before this coder).
-    static func lines(_ data: Data) -> [VaultIndexLine] {
-        let bytes = Array(data)
-        var out: [VaultIndexLine] = []
-        var start = 0
-        while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            if end > start, let line = decode(bytes, from: start, to: end) { out.append(line) }
+    /// Calls `visit` with every line of a JSONL document that decodes (a line that does not is left out, as
+    /// before this coder), one line's bytes copied at a time: the document is never copied whole.
+    static func forEachLine(_ data: Data, _ visit: (VaultIndexLine) -> Void) {
+        var start = data.startIndex
+        while start < data.endIndex {
+            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.endIndex
+            if end > start {
+                let bytes = Array(data[start..<end])
+                if let line = decode(bytes, from: 0, to: bytes.count) { visit(line) }
+            }
             start = end + 1
         }
-        return out
     }
 
     /// One line, or nil where Foundation refuses it too.

@@ -2,7 +2,7 @@ import CZstd
 import Foundation
 import Support
 
-/// libzstd, wrapped once: one-shot compression of blobs.
+/// libzstd, wrapped once: one-shot compression of blobs, streamed compression of patches.
 public enum Zstd {
     /// Compresses `data` at `level` (zstd's default is 3).
     public static func compress(_ data: Data, level: Int32 = 3) throws -> Data {
@@ -29,8 +29,11 @@ public enum Zstd {
 
     /// Compresses `data` as a patch on `prefix` (zstd's referenced prefix, as `zstd --patch-from`): whatever `data`
     /// shares with `prefix` costs a few bytes per match, wherever it lies. `prefix.count + data.count` must not
-    /// exceed `patchSpan`; decompressing needs the same prefix.
-    public static func compress(_ data: Data, level: Int32 = 3, prefix: Data) throws -> Data {
+    /// exceed `patchSpan`; decompressing needs the same prefix. Nil as soon as the patch exceeds `limit` bytes.
+    ///
+    /// The frame leaves zstd in pieces of `ZSTD_CStreamOutSize()` and zstd reads `data` in place: a patch costs its
+    /// prefix, its data, zstd's tables and at most `limit` bytes of output, never a frame-sized buffer.
+    public static func compress(_ data: Data, level: Int32 = 3, prefix: Data, limit: Int = .max) throws -> Data? {
         guard prefix.count + data.count <= patchSpan else {
             throw OperatorError.failed("zstd patch of \(data.count) bytes on \(prefix.count) exceeds \(patchSpan) bytes")
         }
@@ -43,23 +46,34 @@ public enum Zstd {
         try check("enable long matching", ZSTD_CCtx_setParameter(context, ZSTD_c_enableLongDistanceMatching, 1))
         // A checksum of the content: decoding on another prefix fails instead of yielding other bytes.
         try check("enable the checksum", ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
-        let bound = ZSTD_compressBound(data.count)
-        var out = Data(count: bound)
-        let written = prefix.withUnsafeBytes { base in
-            out.withUnsafeMutableBytes { dst in
-                data.withUnsafeBytes { src in
-                    let referenced = ZSTD_CCtx_refPrefix(context, base.baseAddress, prefix.count)
-                    if ZSTD_isError(referenced) != 0 { return referenced }
-                    return ZSTD_compress2(context, dst.baseAddress, bound, src.baseAddress, data.count)
+        // `data` stays where it is until the frame ends, so zstd keeps no copy of it (ZSTD_c_stableInBuffer).
+        try check("read the input in place", ZSTD_CCtx_setParameter(context, ZSTD_c_experimentalParam9, 1))
+        // The header records the content size, which decompressing requires.
+        try check("pledge the size", ZSTD_CCtx_setPledgedSrcSize(context, UInt64(data.count)))
+        var out = Data()
+        var piece = Data(count: ZSTD_CStreamOutSize())
+        let ended = try prefix.withUnsafeBytes { base in
+            try check("reference the prefix", ZSTD_CCtx_refPrefix(context, base.baseAddress, prefix.count))
+            return try data.withUnsafeBytes { src in
+                var input = ZSTD_inBuffer(src: src.baseAddress, size: data.count, pos: 0)
+                while true {
+                    var produced = 0
+                    let left = piece.withUnsafeMutableBytes { dst in
+                        var output = ZSTD_outBuffer(dst: dst.baseAddress, size: dst.count, pos: 0)
+                        defer { produced = output.pos }
+                        return ZSTD_compressStream2(context, &output, &input, ZSTD_e_end)
+                    }
+                    if ZSTD_isError(left) != 0 { throw error("compress", left) }
+                    out.append(piece.prefix(produced))
+                    if out.count > limit { return false }
+                    if left == 0 { return true }
                 }
             }
         }
-        if ZSTD_isError(written) != 0 { throw error("compress", written) }
-        out.removeSubrange(written...)
-        return out
+        return ended ? out : nil
     }
 
-    /// Decompresses a patch made by `compress(_:level:prefix:)` on the same `prefix`, refusing anything over `limit`.
+    /// Decompresses a patch made by `compress(_:level:prefix:limit:)` on the same `prefix`, refusing anything over `limit`.
     public static func decompress(_ data: Data, prefix: Data, limit: Int) throws -> Data {
         guard let context = ZSTD_createDCtx() else { throw OperatorError.failed("zstd: cannot allocate a decompression context") }
         defer { ZSTD_freeDCtx(context) }

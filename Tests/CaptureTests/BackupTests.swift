@@ -137,9 +137,10 @@ import Vaulthalla
         var later = thirdSet
         later.ordinal += 1
         let previous = try #require(try PreviousSet.find(catalog: catalog3, host: lab.host, before: later, repository: repository3))
-        let previousLines = try await previous.vaultIndex()
-        #expect(previousLines.count == Set(try thirdLines.map { try JSONFormat.decoder().decode(VaultIndexLine.self, from: Data($0)).backingPath }).count)
-        #expect(!previousLines.isEmpty && previousLines.values.contains { $0.hashVerified == true })
+        let verified = try await previous.verifiedHashes()
+        let decoded = try thirdLines.map { try JSONFormat.decoder().decode(VaultIndexLine.self, from: Data($0)) }.filter { $0.hashVerified == true }
+        #expect(!verified.isEmpty && verified.count == Set(decoded.map(\.backingPath)).count)
+        #expect(decoded.allSatisfy { verified[$0.backingPath] == $0.contentHash })
         let report = try await Verifier(repository: repository3).verify(readPercent: 100)
         #expect(report.isClean)
     }

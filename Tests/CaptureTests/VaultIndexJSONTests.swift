@@ -17,7 +17,7 @@ import Testing
             + #""vault":"Team Ünterlagen","vaultID":2,"vaultType":"local"}"#
         #expect(String(decoding: VaultIndexJSON.encode(line), as: UTF8.self) == expected)
         #expect(try JSONFormat.encoder().encode(line) == Data(expected.utf8))
-        #expect(VaultIndexJSON.lines(Data(expected.utf8)) == [line])
+        #expect(Self.lines(Data(expected.utf8)) == [line])
 
         let bare = VaultIndexLine(vault: "s", vaultID: 7, vaultType: "s3", path: "/k", backingPath: "B", size: -1,
                                   iv: nil, keyVersion: nil, contentHash: nil, format: nil, hashVerified: false)
@@ -40,7 +40,7 @@ import Testing
             document += ours + Data("\n".utf8)
             lines.append(line)
         }
-        #expect(VaultIndexJSON.lines(document) == lines)
+        #expect(Self.lines(document) == lines)
     }
 
     /// Shapes Foundation reads but this coder does not write decode as Foundation decodes them; lines Foundation
@@ -70,7 +70,13 @@ import Testing
             #expect(VaultIndexJSON.decode(bytes, from: 0, to: bytes.count) == nil, "\(text)")
         }
         let mixed = (readable + refused).joined(separator: "\n") + "\n\n"
-        #expect(VaultIndexJSON.lines(Data(mixed.utf8)).count == readable.count)
+        #expect(Self.lines(Data(mixed.utf8)).count == readable.count)
+    }
+
+    static func lines(_ data: Data) -> [VaultIndexLine] {
+        var out: [VaultIndexLine] = []
+        VaultIndexJSON.forEachLine(data) { out.append($0) }
+        return out
     }
 
     /// Paths and names as a host has them: any Unicode, control characters, quotes, backslashes, slashes.

@@ -25,7 +25,7 @@ import Zstd
         let base = try await first.storeFile(old, name: "dump")
         let a = try await first.commit(metadata: .null, roots: ["item": .file(base)])
         let second = try await repository.beginSet()
-        var node = try await second.storeFile(try Zstd.compress(new, prefix: old), name: "dump")
+        var node = try await second.storeFile(try #require(try Zstd.compress(new, prefix: old)), name: "dump")
         #expect(node.size * 50 < Int64(new.count), "patch of \(node.size) bytes")
         node.size = Int64(new.count)
         node.patchBase = base.content
@@ -59,7 +59,7 @@ import Zstd
         let repository = try await Fixture.repository(scratch.sub("repo"))
         let writer = try await repository.beginSet()
         let base = try await writer.storeFile(old, name: "dump")
-        var node = try await writer.storeFile(try Zstd.compress(new, prefix: old), name: "dump")
+        var node = try await writer.storeFile(try #require(try Zstd.compress(new, prefix: old)), name: "dump")
         node.size = Int64(new.count)
         // A base that is not the one the patch was made on.
         node.patchBase = (try await writer.storeFile(Data(old.reversed()), name: "other")).content
@@ -71,6 +71,33 @@ import Zstd
         _ = try await missing.commit(metadata: .null, roots: ["item": .file(node)])
         let report = try await Verifier(repository: try await Fixture.reopen("\(scratch.path)/repo")).verify(readPercent: 0)
         #expect(!report.isClean)
+    }
+
+    @Test("a patch node written before patches were streamed (libzstd's one-shot frame) reads back as its file")
+    func oneShotPatch() async throws {
+        let scratch = Scratch()
+        let repository = try await Fixture.repository(scratch.sub("repo"))
+        // ZSTD_compress2 of `patched` on `base` (level 3, window log 17, long matching, checksum): the frame the
+        // wrapper's one-shot path wrote, byte for byte (WrapperTests' ZstdTests hold the same vector).
+        let base = Data((0..<2000).map { "row \($0)\tvalue \($0 * 7)\n" }.joined().utf8)
+        let patched = Data(((0..<2000).map { "row \($0)\tvalue \($0 % 500 == 0 ? -1 : $0 * 7)\n" }.joined() + "row 2000\tnew\n").utf8)
+        let frame = try #require(Data(base64Encoded: "KLUv/WSMmGUBAIgtMS0xLTEtMTIwMDAJbmV3CgUQD/FIMMNjqFOY4bFFOczwmIEkZnhEzHBBQ1LRow=="))
+        let writer = try await repository.beginSet()
+        let baseNode = try await writer.storeFile(base, name: "dump")
+        var node = try await writer.storeFile(frame, name: "dump")
+        node.size = Int64(patched.count)
+        node.patchBase = baseNode.content
+        let committed = try await writer.commit(metadata: .null, roots: ["item": .file(node)])
+        let reopened = try await Fixture.reopen("\(scratch.path)/repo")
+        guard case let .file(stored)? = try await reopened.snapshot(committed.id).roots["item"] else { throw CancellationError() }
+        #expect(try await reopened.read(stored, offset: 0, length: patched.count) == patched)
+        #expect(try await reopened.read(stored, offset: 10, length: 20) == patched.subdata(in: 10..<30))
+        // The next set's patch on that file is made on its base, as before.
+        let next = try await reopened.beginSet()
+        let again = try await next.storeFile(patched + Data("row 2001\tnew\n".utf8), patchingOn: stored, name: "dump")
+        #expect(again.patchBase == baseNode.content)
+        _ = try await next.commit(metadata: .null, roots: ["item": .file(again)])
+        #expect(try await reopened.read(again, offset: 0, length: Int(again.size)) == patched + Data("row 2001\tnew\n".utf8))
     }
 
     @Test("a version 1 repository opens without patches; a version it does not know is refused")

@@ -2,6 +2,7 @@ import Foundation
 import POSIX
 @testable import Repository
 import Support
+import Synchronization
 import Testing
 
 /// `SetWriter.storeStream(_:patchingOn:)`, the one way the dump and the vault index become patches, and the
@@ -86,6 +87,75 @@ import Testing
         let next = try await oldWriter.storeStream(try Self.handle(Self.day(1), in: scratch), patchingOn: base, name: "f")
         #expect(next.patchBase == nil)
         #expect(try await oldWriter.storeFile(Self.day(1), patchingOn: base, name: "f").patchBase == nil)
+    }
+
+    @Test("patches made at once (the dump beside the vault index, the S3 object list) are made in turns and read back exactly")
+    func patchesAtOnce() async throws {
+        let scratch = Scratch()
+        let repository = try await Fixture.repository(scratch.sub("repo"))
+        let first = try await repository.beginSet()
+        var bases: [Node] = []
+        for i in 0..<4 { bases.append(try await first.storeFile(Self.day(i * 10), name: "f\(i)")) }
+        _ = try await first.commit(metadata: .null, roots: Dictionary(uniqueKeysWithValues: bases.enumerated().map { ("f\($0.offset)", .file($0.element)) }))
+        let writer = try await repository.beginSet()
+        let nodes = try await withThrowingTaskGroup(of: (Int, Node).self) { group in
+            for i in 0..<4 {
+                let file = Self.day(i * 10 + 1), base = bases[i]
+                let input = i % 2 == 0 ? try Self.handle(file, in: scratch) : nil
+                group.addTask {
+                    let node = if let input { try await writer.storeStream(input, patchingOn: base, name: "f\(i)") }
+                               else { try await writer.storeFile(file, patchingOn: base, name: "f\(i)") }
+                    return (i, node)
+                }
+            }
+            return try await group.reduce(into: [Int: Node]()) { $0[$1.0] = $1.1 }
+        }
+        _ = try await writer.commit(metadata: .null, roots: Dictionary(uniqueKeysWithValues: nodes.map { ("f\($0.key)", .file($0.value)) }))
+        for (i, node) in nodes {
+            #expect(node.patchBase == bases[i].content)
+            #expect(try await repository.read(node, offset: 0, length: Int(node.size)) == Self.day(i * 10 + 1))
+        }
+    }
+
+    @Test("one patch turn at a time: the next waits until the holder ends it, then the turns pass in order")
+    func turns() async throws {
+        final class Order: Sendable {
+            let lines = Mutex<[String]>([])
+            func append(_ line: String) { lines.withLock { $0.append(line) } }
+        }
+        let turns = PatchTurns(), order = Order()
+        await turns.begin()
+        let waiting = (0..<3).map { i in
+            Task {
+                await turns.run { order.append("waiter") }
+                return i
+            }
+        }
+        for _ in 0..<20 { await Task.yield() }
+        order.append("holder ends")
+        turns.end()
+        for task in waiting { _ = await task.value }
+        #expect(order.lines.withLock { $0 } == ["holder ends", "waiter", "waiter", "waiter"])
+        // Free again: a turn begins at once.
+        await turns.run { order.append("after") }
+        #expect(order.lines.withLock { $0.last } == "after")
+    }
+
+    @Test("a file over the patch limit is stored whole, streamed, and reads back exactly")
+    func overTheLimit() async throws {
+        let scratch = Scratch()
+        let repository = try await Fixture.repository(scratch.sub("repo"))
+        let writer = try await repository.beginSet()
+        let base = try await writer.storeFile(Self.day(0), name: "f")
+        // Rows repeated past the limit: the patch would be tiny, but the file is never held whole to make it.
+        let row = Self.day(3)
+        var big = Data(capacity: SetWriter.patchLimit + 2 * row.count)
+        while big.count <= SetWriter.patchLimit { big.append(row) }
+        let node = try await writer.storeStream(try Self.handle(big, in: scratch), patchingOn: base, name: "f")
+        #expect(node.patchBase == nil && node.size == Int64(big.count))
+        #expect(try await writer.storeFile(big, patchingOn: base, name: "f").patchBase == nil)
+        _ = try await writer.commit(metadata: .null, roots: ["f": .file(node), "base": .file(base)])
+        #expect(try await repository.read(node, offset: 0, length: Int(node.size)) == big)
     }
 
     @Test("rejoin yields the bytes already read, then the rest of the pipe, then its end")

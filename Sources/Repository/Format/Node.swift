@@ -26,7 +26,7 @@ public struct Node: Sendable, Codable, Equatable {
     public var xattrs: [ExtendedAttribute]?
     /// Data blob ids, in order (files).
     public var content: [BlobID]?
-    /// Set when `content` is a zstd patch (`Zstd.compress(_:prefix:)`) rather than the file itself: the data blob ids
+    /// Set when `content` is a zstd patch (`Zstd.compress(_:prefix:limit:)`) rather than the file itself: the data blob ids
     /// of the file it patches, whose bytes, joined, are the patch's prefix (repository version 2).
     public var patchBase: [BlobID]?
 

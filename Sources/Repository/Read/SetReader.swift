@@ -58,7 +58,10 @@ extension Repository {
     public func read(_ node: Node, offset: Int64, length: Int) async throws -> Data {
         guard let content = node.content, offset >= 0, length > 0 else { return Data() }
         if node.patchBase != nil {
-            let file = try await patchedFile(node)
+            // A read of the whole file (a backup reading the previous vault index) neither copies it nor keeps it.
+            let whole = offset == 0 && Int64(length) >= node.size
+            let file = try await patchedFile(node, keeping: !whole)
+            if whole { return file }
             let end = Int(min(offset + Int64(length), Int64(file.count)))
             return Int(offset) < end ? file.subdata(in: Int(offset)..<end) : Data()
         }
@@ -84,29 +87,32 @@ extension Repository {
 
     /// Writes a file node's whole content to `handle`, chunk by chunk.
     public func write(_ node: Node, to handle: FileHandle) async throws {
-        if node.patchBase != nil { return try handle.write(contentsOf: try await patchedFile(node)) }
+        if node.patchBase != nil { return try handle.write(contentsOf: try await patchedFile(node, keeping: false)) }
         for id in node.content ?? [] {
             try handle.write(contentsOf: try await blob(id))
         }
     }
 
-    /// A patch node's file: the patch (its content) applied on its base's bytes (`patchBase`, joined).
-    public func patchedFile(_ node: Node) async throws -> Data {
+    /// A patch node's file: the patch (its content) applied on its base's bytes (`patchBase`, joined), rebuilt in a
+    /// patch turn (`PatchTurns`). `keeping` keeps it for the next call on the same node (the mount reads a file piece
+    /// by piece).
+    public func patchedFile(_ node: Node, keeping: Bool = true) async throws -> Data {
         let blobs = node.dataBlobs
         if let last = lastPatched.withLock({ $0 }), last.blobs == blobs { return last.file }
-        let base = try await joined(node.patchBase ?? [], limit: Int.max)!, patch = try await joined(node.content ?? [], limit: Int.max)!
-        let file: Data
-        do {
-            file = try Zstd.decompress(patch, prefix: base, limit: Int(node.size))
-        } catch {
-            throw OperatorError.failed("\(backend.location): \(node.name) does not rebuild from its patch (\(error))",
-                                       remedy: "run `valkyrie verify --read-data` to see which sets and files it affects")
+        let file = try await PatchTurns.shared.run {
+            let base = try await joined(node.patchBase ?? [], limit: Int.max)!, patch = try await joined(node.content ?? [], limit: Int.max)!
+            do {
+                return try Zstd.decompress(patch, prefix: base, limit: Int(node.size))
+            } catch {
+                throw OperatorError.failed("\(backend.location): \(node.name) does not rebuild from its patch (\(error))",
+                                           remedy: "run `valkyrie verify --read-data` to see which sets and files it affects")
+            }
         }
         guard file.count == Int(node.size) else {
             throw OperatorError.failed("\(backend.location): \(node.name) rebuilds to \(file.count) bytes, not \(node.size)",
                                        remedy: "run `valkyrie verify --read-data` to see which sets and files it affects")
         }
-        lastPatched.withLock { $0 = (blobs, file) }
+        if keeping { lastPatched.withLock { $0 = (blobs, file) } }
         return file
     }
 

@@ -5,8 +5,8 @@ import Zstd
 /// version, so they are stored as a zstd patch on the file their previous version is, or patches (its base, never
 /// a patch itself), unless the patch would not be much smaller (docs/repository-format.md, "Patches").
 extension SetWriter {
-    /// A patch needs the file and its base in memory: each is patched only up to this size (zstd's patch span is
-    /// 128 MiB); a larger file is streamed as a whole file.
+    /// A patch needs the file and its base in memory (one patch at a time: `PatchTurns`): each is patched only up
+    /// to this size (zstd's patch span is 128 MiB); a larger file is streamed as a whole file.
     static let patchLimit = 48 << 20
     /// A patch is kept only when it is at most this fraction of the file's bytes (a whole dump or index compresses
     /// to about a quarter): beyond, the file is stored whole and becomes the base of the next ones.
@@ -18,26 +18,40 @@ extension SetWriter {
     public func storeStream(_ input: FileHandle, patchingOn previous: Node?, name: String, mode: UInt32 = 0o600,
                             mtime: Date = Date()) async throws -> Node {
         guard let ids = patchBase(previous) else { return try await storeStream(input, name: name, mode: mode, mtime: mtime) }
+        // The turn is taken before the file is read whole; a file over the limit gives it back and streams on.
+        let turns = PatchTurns.shared
+        await turns.begin()
         async let loaded = repository.joined(ids, limit: Self.patchLimit)
         var file = Data()
-        while file.count <= Self.patchLimit, let piece = try input.read(upToCount: 1 << 20), !piece.isEmpty {
-            file.append(piece)
+        do {
+            while file.count <= Self.patchLimit, let piece = try input.read(upToCount: 1 << 20), !piece.isEmpty {
+                file.append(piece)
+            }
+        } catch {
+            turns.end()
+            throw error
         }
         // A base that cannot be read (damaged since the previous set) only costs the patch: the file is stored whole.
         guard file.count <= Self.patchLimit, let base = (try? await loaded) ?? nil else {
+            turns.end()
             return try await storeStream(Self.rejoin(file, input), name: name, mode: mode, mtime: mtime)
         }
+        defer { turns.end() }
         return try await store(file, patchingOn: base, ids: ids, name: name, mode: mode, mtime: mtime)
     }
 
     /// `storeStream(_:patchingOn:)` for a file built in memory.
     public func storeFile(_ file: Data, patchingOn previous: Node?, name: String, mode: UInt32 = 0o600,
                           mtime: Date = Date()) async throws -> Node {
-        guard let ids = patchBase(previous), file.count <= Self.patchLimit,
-              let base = (try? await repository.joined(ids, limit: Self.patchLimit)) ?? nil else {
+        guard let ids = patchBase(previous), file.count <= Self.patchLimit else {
             return try await storeFile(file, name: name, mode: mode, mtime: mtime)
         }
-        return try await store(file, patchingOn: base, ids: ids, name: name, mode: mode, mtime: mtime)
+        return try await PatchTurns.shared.run {
+            guard let base = (try? await repository.joined(ids, limit: Self.patchLimit)) ?? nil else {
+                return try await storeFile(file, name: name, mode: mode, mtime: mtime)
+            }
+            return try await store(file, patchingOn: base, ids: ids, name: name, mode: mode, mtime: mtime)
+        }
     }
 
     /// The blobs a patch on `previous` would apply to (its base when it is a patch itself), if patches are allowed.
@@ -46,9 +60,10 @@ extension SetWriter {
         return previous.patchBase ?? previous.content
     }
 
+    /// `file` as a patch on `base` (the blobs `ids`) when the patch is worth it: the compression stops as soon as it
+    /// is not, and the file is stored whole.
     private func store(_ file: Data, patchingOn base: Data, ids: [BlobID], name: String, mode: UInt32, mtime: Date) async throws -> Node {
-        let patch = try Zstd.compress(file, prefix: base)
-        guard patch.count <= file.count / Self.patchShare else {
+        guard let patch = try Zstd.compress(file, prefix: base, limit: file.count / Self.patchShare) else {
             return try await storeFile(file, name: name, mode: mode, mtime: mtime)
         }
         var node = try await storeFile(patch, name: name, mode: mode, mtime: mtime)
