@@ -172,10 +172,6 @@ public final class Backup: Sendable {
             try Maintenance(settings.maintenance).stop()
         }
         begin(SetLayout.postgres)
-        // Bodies whose hash the coherence check needs are hashed as the walk reads them. Which ones is asked of the
-        // snapshot's connection while pg_dump (its own connection) runs; nothing else uses that connection meanwhile.
-        async let wantedBodies: Set<PathKey> = settings.verifyContentHashes
-            ? try await onOwnThread { try BodyHashes.wanted(vaults) { try snapshot.vaultIndex(vault: $0, $1) } } : []
         // The dump (pg_dump's time, and a patch's compression), the buckets (network waits) and the walks (reading
         // and hashing the host's files) are taken at once; each item is recorded, in the set's order, once taken.
         // A failure surfaces when its item is recorded, under that item.
@@ -186,7 +182,8 @@ public final class Backup: Sendable {
         // expected hash are those the previous set already matched is not hashed again.
         async let previousHashes: [String: String] = try await previous?.verifiedHashes() ?? [:]
         async let previousBodyContent: [String: [BlobID]] = try await previous?.bodyContent() ?? [:]
-        let bodyHashes = BodyHashes(wanted: try await wantedBodies)
+        // Bodies are hashed as the walk reads them, for the coherence check.
+        let bodyHashes = BodyHashes()
         var excluded: [String] = []
         var trees: [(root: String, path: String, excludes: [String])] = [
             (SetLayout.etc, settings.configDirectory, []), (SetLayout.varLib, settings.dataDirectory, settings.dataExcludes)]
@@ -197,7 +194,8 @@ public final class Backup: Sendable {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw OperatorError.badInput("\(path) does not exist", remedy: "fix the host paths in the config")
             }
-            let observe: (@Sendable (String) -> (any ReadObserver)?)? = root == SetLayout.varLib ? bodyHashes.observer : nil
+            let observe: (@Sendable (String) -> (any ReadObserver)?)? = root == SetLayout.varLib && settings.verifyContentHashes
+                ? bodyHashes.observer : nil
             let item = try await TreeSource(root: root, path: path, excludes: excludes, writer: writer,
                                             parent: previous?.tree(root), progress: progress, observe: observe).capture()
             excluded += item.excluded
@@ -235,7 +233,6 @@ public final class Backup: Sendable {
         var mismatches: [String] = []
         let jsonl = try TemporaryFile.open()
         defer { try? jsonl.close() }
-        let encoder = JSONFormat.encoder()
         for vault in vaults {
             try snapshot.vaultIndex(vault: vault) { batch in
                 var lines = batch
@@ -250,7 +247,7 @@ public final class Backup: Sendable {
                 encoded.reserveCapacity(lines.count)
                 for i in lines.indices {
                     if coherence.hashed[i] { lines[i].hashVerified = true }
-                    encoded.append(try encoder.encode(lines[i]))
+                    encoded.append(VaultIndexJSON.encode(lines[i]))
                     bytes.append(encoded[i])
                     bytes.append(UInt8(ascii: "\n"))
                 }

@@ -7,49 +7,39 @@ import Vaulthalla
 
 /// BLAKE2b-256 of the vault bodies, taken while the `var/lib/vaulthalla` walk reads them, so the coherence check
 /// compares the bytes that went into the set without reading every body a second time.
+///
+/// Every file the walk reads is hashed, up to `limit`: nearly all of them are bodies, and hashing the few that
+/// are not costs less than asking the database which ones are bodies before the walk may start.
 final class BodyHashes: Sendable {
-    /// Backing paths (relative to the data directory) whose hash the coherence check will want, and the hashes
-    /// taken, by path key: a body costs ~100 bytes here, where the paths themselves cost ~600.
-    private let wanted: Set<PathKey>
-    private let hashes = Mutex([PathKey: (size: Int64, hex: String)]())
+    /// The hashes taken, by path key (relative to the data directory; ~100 bytes a body, where the paths themselves
+    /// cost ~600), and how many files were handed an observer.
+    private let state = Mutex(State())
 
-    init(wanted: Set<PathKey>) {
-        self.wanted = wanted
+    private struct State {
+        var hashes: [PathKey: (size: Int64, hex: String)] = [:]
+        var observed = 0
     }
 
-    /// Past this many bodies the path keys and hashes kept here (~100 bytes a body) would outweigh reading
-    /// the bodies again: the coherence check then reads them itself, and memory stays flat however big the host.
+    init() {}
+
+    /// Past this many files the path keys and hashes kept here (~100 bytes a body) would outweigh reading the
+    /// bodies again: the files read after that are not hashed, the coherence check reads them itself, and memory
+    /// stays flat however big the host.
     static let limit = 100_000
 
-    /// The backing paths of bodies with an expected hash, vault by vault, `lines` handing over a vault's lines a
-    /// batch at a time; none past `limit` (reading stops there).
-    static func wanted<Vault>(_ vaults: [Vault], lines: (Vault, ([VaultIndexLine]) throws -> Void) throws -> Void) throws -> Set<PathKey> {
-        var wanted = Set<PathKey>()
-        do {
-            for vault in vaults {
-                try lines(vault) { batch in
-                    for line in batch where !(line.contentHash ?? "").isEmpty { wanted.insert(PathKey(line.backingPath)) }
-                    if wanted.count > limit { throw PastLimit() }
-                }
-            }
-        } catch is PastLimit {
-            return []
-        }
-        return wanted
-    }
-
-    /// Ends reading the vault index once more bodies are wanted than `limit`.
-    private struct PastLimit: Error {}
-
-    /// An observer for the file at `relative` when it is a wanted body.
+    /// An observer for the file at `relative`, until `limit` files have had one.
     func observer(for relative: String) -> (any ReadObserver)? {
-        let key = PathKey(relative)
-        return wanted.contains(key) ? BodyHasher(path: key, into: self) : nil
+        let granted = state.withLock { state in
+            guard state.observed < Self.limit else { return false }
+            state.observed += 1
+            return true
+        }
+        return granted ? BodyHasher(path: PathKey(relative), into: self) : nil
     }
 
     /// The size read and the hex hash of a body the walk read to its end.
     func read(_ backingPath: String) -> (size: Int64, hex: String)? {
-        hashes.withLock { $0[PathKey(backingPath)] }
+        state.withLock { $0.hashes[PathKey(backingPath)] }
     }
 
     private final class BodyHasher: ReadObserver {
@@ -68,7 +58,7 @@ final class BodyHashes: Sendable {
 
         func finish(size: Int64) {
             let hex = state.withLock { $0.finalize() }.hexString
-            owner.hashes.withLock { $0[path] = (size, hex) }
+            owner.state.withLock { $0.hashes[path] = (size, hex) }
         }
     }
 }

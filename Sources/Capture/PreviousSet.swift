@@ -46,8 +46,9 @@ struct PreviousSet {
     /// The content hashes the previous set's coherence check matched, by backing path (empty when its vault index
     /// cannot be read): all the next check takes from it, held for the whole backup, so not the lines themselves.
     func verifiedHashes() async throws -> [String: String] {
+        guard let node = try await file(SetLayout.vaultIndex) else { return [:] }
         var out: [String: String] = [:]
-        try await lines(of: SetLayout.vaultIndex) { (line: VaultIndexLine) in
+        VaultIndexJSON.forEachLine(try await repository.read(node, offset: 0, length: Int(node.size))) { line in
             if line.hashVerified == true, let hash = line.contentHash, out[line.backingPath] == nil { out[line.backingPath] = hash }
         }
         return out

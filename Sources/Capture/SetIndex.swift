@@ -87,7 +87,6 @@ public struct SetIndex: SetContents {
     /// caller has them already (each entry's version is the digest of that encoding).
     mutating func addVaultIndex(_ lines: [VaultIndexLine], encoded: [Data]? = nil) throws {
         precondition(encoded == nil || encoded?.count == lines.count)
-        let encoder = JSONFormat.encoder()
         let start = vault?.lowerBound ?? spool.position
         precondition(vault == nil || vault?.upperBound == spool.position, "vault entries are added one after another")
         for (position, line) in lines.enumerated() {
@@ -97,7 +96,7 @@ public struct SetIndex: SetContents {
             try Self.write(VaultEntry(vault: line.vault, path: line.path, kind: .file, backingPath: line.backingPath,
                                       size: line.size, iv: line.iv, keyVersion: line.keyVersion,
                                       contentHash: line.contentHash, format: line.format,
-                                      version: Self.digest(try encoded?[position] ?? encoder.encode(line)), node: reference ?? ""), to: spool)
+                                      version: Self.digest(encoded?[position] ?? VaultIndexJSON.encode(line)), node: reference ?? ""), to: spool)
             var parent = (line.path as NSString).deletingLastPathComponent
             while parent != "/" && !parent.isEmpty && vaultFolders.insert(PathKey("\(line.vault)\u{0}\(parent)")).inserted {
                 try Self.write(VaultEntry(vault: line.vault, path: parent, kind: .directory, backingPath: nil, size: 0, iv: nil,

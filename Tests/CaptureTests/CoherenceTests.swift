@@ -44,43 +44,23 @@ import Vaulthalla
         #expect(stale.hashed == [false] && stale.problems.count == 1)
     }
 
-    @Test("body hashes are kept only for wanted paths read to their end")
+    @Test("body hashes are kept for files read to their end")
     func bodyHashes() {
-        let hashes = BodyHashes(wanted: [PathKey("a/b")])
-        #expect(hashes.observer(for: "a/c") == nil)
+        let hashes = BodyHashes()
         let observer = hashes.observer(for: "a/b")
         observer?.update(ArraySlice("ab".utf8))
         #expect(hashes.read("a/b") == nil)
         observer?.update(ArraySlice("c".utf8))
         observer?.finish(size: 3)
         #expect(hashes.read("a/b")?.size == 3 && hashes.read("a/b")?.hex == ContentHash.hex(of: Data("abc".utf8)))
+        #expect(hashes.read("a/c") == nil)
     }
 
-    @Test("the walk hashes the bodies with an expected hash, vault by vault, and none past the limit")
-    func wantedBodies() throws {
-        func line(_ path: String, hash: String?) -> VaultIndexLine {
-            VaultIndexLine(vault: "v", vaultID: 1, vaultType: "local", path: "/\(path)", backingPath: path,
-                           size: 1, iv: nil, keyVersion: nil, contentHash: hash, format: nil)
-        }
-        let vaults = [[line("a", hash: "00"), line("b", hash: nil), line("c", hash: "")], [line("d", hash: "11")]]
-        // Each vault's lines come in batches (a cursor's fetches).
-        #expect(try BodyHashes.wanted(vaults) { vault, visit in for one in vault { try visit([one]) } } == [PathKey("a"), PathKey("d")])
-        let many = (0...BodyHashes.limit).map { line("\($0)", hash: "00") }
-        #expect(try BodyHashes.wanted([many]) { vault, visit in try visit(vault) }.isEmpty)
-        // Past the limit reading stops: no further batch, no further vault.
-        var batches = 0, vaultsAsked = 0
-        let halves = [Array(many.prefix(many.count / 2)), Array(many.suffix(from: many.count / 2)), [line("last", hash: "22")]]
-        let stopped = try BodyHashes.wanted([halves, [[line("x", hash: "33")]]]) { vault, visit in
-            vaultsAsked += 1
-            for batch in vault {
-                batches += 1
-                try visit(batch)
-            }
-        }
-        #expect(stopped.isEmpty && batches == 2 && vaultsAsked == 1)
-        // An error of the reader is not swallowed.
-        #expect(throws: OperatorError.self) {
-            try BodyHashes.wanted([vaults[0]]) { _, _ in throw OperatorError.failed("cursor broke") }
-        }
+    @Test("the walk hashes no more than the limit of files; the check reads the others itself")
+    func hashesUpToTheLimit() {
+        let hashes = BodyHashes()
+        #expect((0..<BodyHashes.limit).count { hashes.observer(for: "f\($0)") != nil } == BodyHashes.limit)
+        #expect(hashes.observer(for: "over") == nil)
+        #expect(hashes.observer(for: "f0") == nil)
     }
 }

@@ -122,12 +122,11 @@ private struct TreeWriter {
 
 /// Reads the shape `TreeWriter` writes; throws `Unhandled` at anything else (the caller then asks Foundation).
 private struct TreeReader {
-    let bytes: [UInt8]
-    var at = 0
+    var scanner: JSONScanner
 
-    struct Unhandled: Error {}
+    typealias Unhandled = JSONScanner.Unhandled
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8]) { scanner = JSONScanner(bytes) }
 
     /// A node's keys, a bit each.
     private static let keys: [String: UInt32] = Dictionary(uniqueKeysWithValues: [
@@ -145,7 +144,7 @@ private struct TreeReader {
             try expect(UInt8(ascii: "]"))
         }
         try expect(UInt8(ascii: "}"))
-        guard at == bytes.count else { throw Unhandled() }
+        guard scanner.atEnd else { throw Unhandled() }
         return nodes
     }
 
@@ -230,68 +229,17 @@ private struct TreeReader {
 
     private mutating func id() throws -> BlobID {
         try expect(UInt8(ascii: "\""))
-        guard at + 65 <= bytes.count, bytes[at + 64] == UInt8(ascii: "\""),
-              let id = BlobID(hex: bytes, at: at) else { throw Unhandled() }
-        at += 65
+        let at = scanner.at
+        guard at + 65 <= scanner.end, scanner.bytes[at + 64] == UInt8(ascii: "\""),
+              let id = BlobID(hex: scanner.bytes, at: at) else { throw Unhandled() }
+        scanner.at += 65
         return id
     }
 
-    private mutating func key() throws -> String {
-        let key = try string()
-        try expect(UInt8(ascii: ":"))
-        return key
-    }
-
-    /// A string without escapes (a backslash or a control character leaves it to Foundation).
-    private mutating func string() throws -> String {
-        try expect(UInt8(ascii: "\""))
-        let start = at
-        while at < bytes.count, bytes[at] != UInt8(ascii: "\"") {
-            guard bytes[at] >= 0x20, bytes[at] != UInt8(ascii: "\\") else { throw Unhandled() }
-            at += 1
-        }
-        guard at < bytes.count, let text = String(validating: bytes[start..<at], as: UTF8.self) else { throw Unhandled() }
-        at += 1
-        return text
-    }
-
-    private mutating func unsigned<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) throws -> T {
-        var value: T = 0
-        let start = at
-        while at < bytes.count, bytes[at] >= UInt8(ascii: "0"), bytes[at] <= UInt8(ascii: "9") {
-            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
-            let (sum, carry) = times.addingReportingOverflow(T(bytes[at] - UInt8(ascii: "0")))
-            guard !overflow, !carry else { throw Unhandled() }
-            value = sum
-            at += 1
-        }
-        // JSON has no leading zeros; a fraction or exponent is Foundation's to judge.
-        guard at > start, at - start == 1 || bytes[start] != UInt8(ascii: "0"),
-              at == bytes.count || ![UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[at]) else {
-            throw Unhandled()
-        }
-        return value
-    }
-
-    private mutating func signed() throws -> Int64 {
-        let negative = try take(UInt8(ascii: "-"))
-        let magnitude = try unsigned(UInt64.self)
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { throw Unhandled() }
-            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else { throw Unhandled() }
-        return Int64(magnitude)
-    }
-
-    private mutating func expect(_ byte: UInt8) throws {
-        guard try take(byte) else { throw Unhandled() }
-    }
-
-    private mutating func take(_ byte: UInt8) throws -> Bool {
-        guard at < bytes.count else { throw Unhandled() }
-        guard bytes[at] == byte else { return false }
-        at += 1
-        return true
-    }
+    private mutating func key() throws -> String { try scanner.key() }
+    private mutating func string() throws -> String { try scanner.string() }
+    private mutating func unsigned<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type) throws -> T { try scanner.unsigned(type) }
+    private mutating func signed() throws -> Int64 { try scanner.signed() }
+    private mutating func expect(_ byte: UInt8) throws { try scanner.expect(byte) }
+    private mutating func take(_ byte: UInt8) throws -> Bool { try scanner.take(byte) }
 }
