@@ -46,9 +46,9 @@ struct PreviousSet {
     /// The content hashes the previous set's coherence check matched, by backing path (empty when its vault index
     /// cannot be read): all the next check takes from it, held for the whole backup, so not the lines themselves.
     func verifiedHashes() async throws -> [String: String] {
-        guard let node = try await file(SetLayout.vaultIndex) else { return [:] }
+        guard let data = try await bytes(of: SetLayout.vaultIndex) else { return [:] }
         var out: [String: String] = [:]
-        VaultIndexJSON.forEachLine(try await repository.read(node, offset: 0, length: Int(node.size))) { line in
+        VaultIndexJSON.forEachLine(data) { line in
             if line.hashVerified == true, let hash = line.contentHash, out[line.backingPath] == nil { out[line.backingPath] = hash }
         }
         return out
@@ -71,17 +71,16 @@ struct PreviousSet {
         return node
     }
 
-    /// Calls `visit` with each JSON line of a single-file item, decoded from the file's bytes in place (no text copy
-    /// and no array of the lines: the vault index of a large host is tens of MB); lines that do not decode are left out.
+    /// Calls `visit` with each JSON line of a single-file item, decoded in place; lines that do not decode are left out.
     private func lines<T: Decodable>(of item: String, _ visit: (T) -> Void) async throws {
-        guard let node = try await file(item) else { return }
-        let data = try await repository.read(node, offset: 0, length: Int(node.size))
+        guard let data = try await bytes(of: item) else { return }
         let decoder = JSONFormat.decoder()
-        var start = data.startIndex
-        while start < data.endIndex {
-            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.endIndex
-            if let line = try? decoder.decode(T.self, from: data[start..<end]) { visit(line) }
-            start = end + 1
-        }
+        JSONLines.forEach(in: data) { if let line = try? decoder.decode(T.self, from: $0) { visit(line) } }
+    }
+
+    /// The whole content of a single-file item, if it is still in the repository.
+    private func bytes(of item: String) async throws -> Data? {
+        guard let node = try await file(item) else { return nil }
+        return try await repository.read(node, offset: 0, length: Int(node.size))
     }
 }

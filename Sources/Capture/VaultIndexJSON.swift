@@ -46,14 +46,9 @@ enum VaultIndexJSON {
     /// Calls `visit` with every line of a JSONL document that decodes (a line that does not is left out, as
     /// before this coder), one line's bytes copied at a time: the document is never copied whole.
     static func forEachLine(_ data: Data, _ visit: (VaultIndexLine) -> Void) {
-        var start = data.startIndex
-        while start < data.endIndex {
-            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.endIndex
-            if end > start {
-                let bytes = Array(data[start..<end])
-                if let line = decode(bytes, from: 0, to: bytes.count) { visit(line) }
-            }
-            start = end + 1
+        JSONLines.forEach(in: data) { text in
+            let bytes = Array(text)
+            if let line = decode(bytes, from: 0, to: bytes.count) { visit(line) }
         }
     }
 

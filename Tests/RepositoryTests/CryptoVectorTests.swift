@@ -27,6 +27,17 @@ import Testing
         }
     }
 
+    @Test("an id reads back from its 64 lowercase hex digits; other text is no id")
+    func hexIDs() {
+        let mac = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        let id = BlobID(hex: mac)
+        #expect(id?.hex == mac)
+        #expect(id?.bytes == Array(Data(hex: mac)))
+        for bad in [mac.uppercased(), String(mac.dropLast()), mac + "0", String(mac.dropLast()) + "g", ""] {
+            #expect(BlobID(hex: bad) == nil)
+        }
+    }
+
     @Test("the same plaintext gets the same id; another repository's key gives another id")
     func idsAreKeyed() {
         let a = MasterKey.generate(), b = MasterKey.generate()

@@ -26,13 +26,7 @@ public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     public init?(hex: String) {
         let utf8 = Array(hex.utf8)
         guard utf8.count == 64 else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(32)
-        for i in stride(from: 0, to: 64, by: 2) {
-            guard let hi = Self.nibble(utf8[i]), let lo = Self.nibble(utf8[i + 1]) else { return nil }
-            bytes.append(hi << 4 | lo)
-        }
-        self.init(bytes: bytes)
+        self.init(hex: utf8, at: 0)
     }
 
     /// The id whose 64 lowercase hex digits are `utf8[start..<start + 64]` (trees hold ids as hex).
@@ -73,7 +67,10 @@ public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     }
 
     public var hex: String {
-        Data(bytes).hexString
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        appendHex(to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The first 8 hex digits, for messages.
